@@ -1,0 +1,37 @@
+/* commands.h - every subcommand's entry point.
+ *
+ * Adding a subcommand (git's checklist):
+ * 1. Create cli/cmd_foo.c with a usage string, an option table for
+ *    cli/options.c and `int cmd_foo(int argc, char **argv, struct cli_env *env)`.
+ *    Parse the options, fill a request struct, make one call into builder/,
+ *    cache/ or oci/, print the result.  No build logic here.
+ * 2. Declare cmd_foo below.
+ * 3. Add { "foo", cmd_foo, flags, "summary" } to the table in cli/main.c.
+ * 4. The Makefile picks up cli/cmd_foo.c by itself.
+ * 5. Add tests/e2e/tNNNN-foo.sh with the normal case and bad arguments, and a
+ *    golden test for `cbuild foo --help` (tests/data/help/foo).
+ * 6. Document it in the README's command reference and in doc/cbuild.1.
+ */
+#ifndef CBUILD_CLI_COMMANDS_H
+#define CBUILD_CLI_COMMANDS_H
+
+#include "cli.h"
+
+typedef int (*cli_cmd_fn)(int argc, char **argv, struct cli_env *env);
+
+struct cli_command {
+    const char *name;
+    cli_cmd_fn fn;
+    unsigned flags;
+    const char *summary;
+};
+
+#define CLI_HIDDEN 1u /* not listed in --help (debug helpers) */
+
+/* The table, defined in main.c; NULL-name terminated. */
+extern const struct cli_command cli_commands[];
+
+int cmd_version(int argc, char **argv, struct cli_env *env);
+int cmd_help(int argc, char **argv, struct cli_env *env);
+
+#endif
