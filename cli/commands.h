@@ -31,6 +31,7 @@ struct cli_command {
 /* The table, defined in main.c; NULL-name terminated. */
 extern const struct cli_command cli_commands[];
 
+int cmd_debug(int argc, char **argv, struct cli_env *env);
 int cmd_version(int argc, char **argv, struct cli_env *env);
 int cmd_help(int argc, char **argv, struct cli_env *env);
 

@@ -15,6 +15,7 @@
 #endif
 
 const struct cli_command cli_commands[] = {
+    {"debug", cmd_debug, CLI_HIDDEN, "helpers for tests and bug reports"},
     {"help", cmd_help, 0, "show help for cbuild or one command"},
     {"version", cmd_version, 0, "print the version"},
     {NULL, NULL, 0, NULL},
