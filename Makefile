@@ -52,7 +52,7 @@ tests_of = $(sort $(wildcard tests/unit/$(dir_$(1))/test_*.c))
 ALL_SRCS := $(foreach m,$(MODULES),$(call srcs_of,$(m)))
 HEADERS := $(sort $(foreach m,$(MODULES),$(wildcard $(dir_$(m))/*.h)))
 
-.PHONY: all deps test check unit e2e golden demo lint install uninstall clean asan \
+.PHONY: all deps test check unit e2e golden demo lint install uninstall clean asan docs \
 	conformance fuzz bench format
 all: cbuild
 
@@ -143,3 +143,6 @@ clean:
 	rm -rf build cbuild
 
 -include mk/*.mk
+
+docs:
+	python3 scripts/gen-docs.py

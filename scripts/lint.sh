@@ -55,5 +55,9 @@ for f in $srcs; do
     done
 done
 
+if command -v python3 >/dev/null 2>&1 && ! python3 scripts/gen-docs.py --check; then
+    fail=1
+fi
+
 [ $fail = 0 ] && echo "lint: ok"
 exit $fail
