@@ -37,21 +37,33 @@ static void fixture_init(struct fixture *f)
     oci_digest_of("other", 5, &f->parents[1]);
     oci_digest_of("content", 7, &f->content);
     f->mopts[0] = (struct cache_kv){"sharing", "locked"};
-    f->mounts[0] = (struct cache_mount){.type = CACHE_MOUNT_CACHE, .target = "/root/.cache",
-                                        .id = "pip", .opts = f->mopts, .n_opts = 1};
-    f->mounts[1] = (struct cache_mount){.type = CACHE_MOUNT_SECRET, .target = "/run/s", .id = "tok"};
+    f->mounts[0] = (struct cache_mount){.type = CACHE_MOUNT_CACHE,
+                                        .target = "/root/.cache",
+                                        .id = "pip",
+                                        .opts = f->mopts,
+                                        .n_opts = 1};
+    f->mounts[1] =
+        (struct cache_mount){.type = CACHE_MOUNT_SECRET, .target = "/run/s", .id = "tok"};
     f->req = (struct cache_key_req){
         .kind = CACHE_OP_COPY,
-        .args = f->args, .n_args = 3,
-        .flags = f->flags, .n_flags = 2,
-        .env = f->env, .n_env = 2,
-        .user = "app", .workdir = "/app",
-        .shell = f->shell, .n_shell = 2,
+        .args = f->args,
+        .n_args = 3,
+        .flags = f->flags,
+        .n_flags = 2,
+        .env = f->env,
+        .n_env = 2,
+        .user = "app",
+        .workdir = "/app",
+        .shell = f->shell,
+        .n_shell = 2,
         .platform = "linux/amd64",
-        .build_args = f->bargs, .n_build_args = 2,
-        .parents = f->parents, .n_parents = 2,
+        .build_args = f->bargs,
+        .n_build_args = 2,
+        .parents = f->parents,
+        .n_parents = 2,
         .content = &f->content,
-        .mounts = f->mounts, .n_mounts = 2,
+        .mounts = f->mounts,
+        .n_mounts = 2,
     };
 }
 
@@ -81,8 +93,12 @@ TEST(keys_document_is_canonical)
     cleanup_buf struct cb_buf b = {0};
     const char *args[] = {"echo", "hi"};
     struct cache_kv ba[] = {{"B", "2"}, {"A", NULL}};
-    struct cache_key_req req = {.kind = CACHE_OP_EXEC, .args = args, .n_args = 2,
-                                .build_args = ba, .n_build_args = 2, .user = NULL};
+    struct cache_key_req req = {.kind = CACHE_OP_EXEC,
+                                .args = args,
+                                .n_args = 2,
+                                .build_args = ba,
+                                .n_build_args = 2,
+                                .user = NULL};
     cb_buf_init(&b, 4096);
     ASSERT_OK(cache_key_describe(&req, &b, &err), err);
     ASSERT_STR_EQ(cb_buf_str(&b),
@@ -103,23 +119,57 @@ TEST(keys_any_field_change_changes_key)
         struct fixture f;
         fixture_init(&f);
         switch (m) {
-        case 1: f.req.kind = CACHE_OP_ADD; break;
-        case 2: f.args[1] = "b.txt"; break;
-        case 3: f.flags[0].value = "false"; break;
-        case 4: f.env[1] = "A=2"; break;
-        case 5: f.req.user = "root"; break;
-        case 6: f.req.workdir = "/"; break;
-        case 7: f.shell[0] = "/bin/bash"; break;
-        case 8: f.req.platform = "linux/arm64"; break;
-        case 9: f.bargs[1].value = "3"; break;
-        case 10: f.parents[1] = other; break;
-        case 11: f.content = other; break;
-        case 12: f.mopts[0].value = "shared"; break;
-        case 13: f.mounts[1].id = "tok2"; break;
-        case 14: f.mounts[1].target = "/run/t"; break;
-        case 15: f.req.n_parents = 1; break;
-        case 16: f.req.n_env = 1; break;
-        case 17: f.mounts[0].type = CACHE_MOUNT_TMPFS; break;
+        case 1:
+            f.req.kind = CACHE_OP_ADD;
+            break;
+        case 2:
+            f.args[1] = "b.txt";
+            break;
+        case 3:
+            f.flags[0].value = "false";
+            break;
+        case 4:
+            f.env[1] = "A=2";
+            break;
+        case 5:
+            f.req.user = "root";
+            break;
+        case 6:
+            f.req.workdir = "/";
+            break;
+        case 7:
+            f.shell[0] = "/bin/bash";
+            break;
+        case 8:
+            f.req.platform = "linux/arm64";
+            break;
+        case 9:
+            f.bargs[1].value = "3";
+            break;
+        case 10:
+            f.parents[1] = other;
+            break;
+        case 11:
+            f.content = other;
+            break;
+        case 12:
+            f.mopts[0].value = "shared";
+            break;
+        case 13:
+            f.mounts[1].id = "tok2";
+            break;
+        case 14:
+            f.mounts[1].target = "/run/t";
+            break;
+        case 15:
+            f.req.n_parents = 1;
+            break;
+        case 16:
+            f.req.n_env = 1;
+            break;
+        case 17:
+            f.mounts[0].type = CACHE_MOUNT_TMPFS;
+            break;
         }
         ASSERT_INT_EQ(key_of(&f.req, &keys[m]), 0);
         for (int j = 0; j < m; j++)

@@ -1,0 +1,314 @@
+/* contenthash.c - the content digest of COPY/ADD sources (see contenthash.h).
+ *
+ * Each entry's digest is sha256 of a record:
+ *   type byte ('f','d','l','c','b','p','s'), u32 permission bits, [u32 uid,
+ *   u32 gid], then: a file's content sha256 | a symlink's target and NUL |
+ *   a device's u64 rdev | a directory's children in byte order, each as
+ *   name NUL child-digest.
+ * The result is sha256 of a version tag, the owner flag, then per selected
+ * path: its cleaned name, NUL, its entry digest.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "contenthash.h"
+#include "../base/cleanup.h"
+#include "../base/fsutil.h"
+#include "../base/strv.h"
+#include "../base/xalloc.h"
+#include "../base/banned.h"
+
+#define CH_VERSION "cbuild-contenthash-v1"
+#define CH_MAX_DEPTH 1024
+
+struct walk {
+    const struct cache_contenthash_opts *o;
+    int depth;
+};
+
+static void put_u32(struct oci_hasher *h, uint32_t v)
+{
+    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    oci_hasher_update(h, b, 4);
+}
+
+static char type_char(mode_t m)
+{
+    switch (m & S_IFMT) {
+    case S_IFREG:
+        return 'f';
+    case S_IFDIR:
+        return 'd';
+    case S_IFLNK:
+        return 'l';
+    case S_IFCHR:
+        return 'c';
+    case S_IFBLK:
+        return 'b';
+    case S_IFIFO:
+        return 'p';
+    default:
+        return 's';
+    }
+}
+
+static void put_header(const struct walk *w, struct oci_hasher *h, const struct stat *st)
+{
+    char t = type_char(st->st_mode);
+
+    oci_hasher_update(h, &t, 1);
+    put_u32(h, (uint32_t)(st->st_mode & 07777));
+    if (w->o->with_owner) {
+        put_u32(h, (uint32_t)st->st_uid);
+        put_u32(h, (uint32_t)st->st_gid);
+    }
+}
+
+static enum cache_filter_result filter(const struct walk *w, const char *rel, bool is_dir)
+{
+    if (!w->o->filter || !*rel)
+        return CACHE_FILTER_INCLUDE;
+    return w->o->filter(w->o->filter_data, rel, is_dir);
+}
+
+static char *child_rel(const char *rel, const char *name)
+{
+    return *rel ? xasprintf("%s/%s", rel, name) : xstrdup(name);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sorted names in the directory open at fd (fd stays open). */
+static int list_dir(int fd, const char *rel, struct cb_strv *names, struct cb_err **err)
+{
+    int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    cleanup_dir DIR *d = NULL;
+    struct dirent *de;
+
+    if (dfd < 0 || !(d = fdopendir(dfd))) {
+        if (dfd >= 0)
+            close(dfd);
+        return cb_fail(err, CB_EIO, errno, "open directory '%s'", *rel ? rel : ".");
+    }
+    rewinddir(d);
+    errno = 0;
+    while ((de = readdir(d))) {
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            cb_strv_push(names, de->d_name);
+        errno = 0;
+    }
+    if (errno)
+        return cb_fail(err, CB_EIO, errno, "read directory '%s'", *rel ? rel : ".");
+    if (names->n)
+        qsort(names->v, names->n, sizeof(*names->v), name_cmp);
+    return 0;
+}
+
+static int hash_node(struct walk *w, int fd, const char *name, const char *rel,
+                     const struct stat *st, struct oci_digest *out, struct cb_err **err);
+
+/* A directory open at fd: returns 1 when kept, 0 when left out. */
+static int hash_dir(struct walk *w, int fd, const char *rel, const struct stat *st, bool keep_self,
+                    struct oci_digest *out, struct cb_err **err)
+{
+    cleanup_strv_s struct cb_strv names = CB_STRV_INIT;
+    cleanup_hasher struct oci_hasher *h = oci_hasher_new();
+    size_t kept = 0;
+    int rc;
+
+    if (w->depth >= CH_MAX_DEPTH)
+        return cb_fail(err, CB_EINVAL, 0, "'%s': directories nested too deeply", rel);
+    if ((rc = list_dir(fd, rel, &names, err)) < 0)
+        return rc;
+    put_header(w, h, st);
+    w->depth++;
+    for (size_t i = 0; i < names.n; i++) {
+        cleanup_free char *crel = child_rel(rel, names.v[i]);
+        struct oci_digest cd;
+        struct stat cst;
+        if (fstatat(fd, names.v[i], &cst, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno == ENOENT) /* removed while we walk: as if never there */
+                continue;
+            return cb_fail(err, CB_EIO, errno, "stat '%s'", crel);
+        }
+        if ((rc = hash_node(w, fd, names.v[i], crel, &cst, &cd, err)) < 0)
+            return rc;
+        if (rc == 0)
+            continue;
+        oci_hasher_update(h, names.v[i], strlen(names.v[i]) + 1);
+        oci_hasher_update(h, cd.bytes, sizeof(cd.bytes));
+        kept++;
+    }
+    w->depth--;
+    if (!keep_self && kept == 0)
+        return 0;
+    oci_hasher_final(h, out);
+    return 1;
+}
+
+/* A regular file's content digest; fd is the file itself when name is NULL,
+ * else its directory. */
+static int file_content(struct walk *w, int fd, const char *name, const char *rel,
+                        const struct stat *st, struct oci_digest *out, struct cb_err **err)
+{
+    cleanup_close int ffd = -1;
+    int rc;
+
+    if (cache_statcache_lookup(w->o->statcache, st, out))
+        return 0;
+    if (name) {
+        ffd = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (ffd < 0)
+            return cb_fail(err, errno == ENOENT ? CB_ENOTFOUND : CB_EIO, errno, "open '%s'", rel);
+        fd = ffd;
+    }
+    if ((rc = cache_statcache_digest_fd(w->o->statcache, fd, out, err)) < 0)
+        return cb_wrap(err, "'%s'", rel);
+    return 0;
+}
+
+static int hash_leaf(struct walk *w, int fd, const char *name, const char *rel,
+                     const struct stat *st, struct oci_hasher *h, struct cb_err **err)
+{
+    struct oci_digest cd;
+    int rc;
+
+    if (S_ISREG(st->st_mode)) {
+        if ((rc = file_content(w, fd, name, rel, st, &cd, err)) < 0)
+            return rc;
+        oci_hasher_update(h, cd.bytes, sizeof(cd.bytes));
+    } else if (S_ISLNK(st->st_mode)) {
+        char target[4097];
+        ssize_t n = readlinkat(fd, name ? name : "", target, sizeof(target));
+        if (n < 0 || (size_t)n >= sizeof(target))
+            return cb_fail(err, CB_EIO, n < 0 ? errno : ENAMETOOLONG, "readlink '%s'", rel);
+        oci_hasher_update(h, target, (size_t)n);
+        oci_hasher_update(h, "", 1);
+    } else if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
+        put_u32(h, major(st->st_rdev));
+        put_u32(h, minor(st->st_rdev));
+    }
+    return 0;
+}
+
+/* The entry name in directory fd (or fd itself when name is NULL): 1 kept,
+ * 0 excluded, < 0 error. */
+static int hash_node(struct walk *w, int fd, const char *name, const char *rel,
+                     const struct stat *st, struct oci_digest *out, struct cb_err **err)
+{
+    bool is_dir = S_ISDIR(st->st_mode);
+    enum cache_filter_result f = filter(w, rel, is_dir);
+    cleanup_hasher struct oci_hasher *h = NULL;
+    int rc;
+
+    if (f == CACHE_FILTER_EXCLUDE || (f == CACHE_FILTER_EXCLUDE_SELF && !is_dir))
+        return 0;
+    if (is_dir) {
+        cleanup_close int dfd = -1;
+        if (name) {
+            dfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (dfd < 0)
+                return cb_fail(err, CB_EIO, errno, "open directory '%s'", rel);
+        }
+        return hash_dir(w, name ? dfd : fd, rel, st, f == CACHE_FILTER_INCLUDE, out, err);
+    }
+    h = oci_hasher_new();
+    put_header(w, h, st);
+    if ((rc = hash_leaf(w, fd, name, rel, st, h, err)) < 0)
+        return rc;
+    oci_hasher_final(h, out);
+    return 1;
+}
+
+/* One selected path: followed inside the root, then walked. */
+static int hash_top(struct walk *w, const char *rel, struct oci_digest *out, struct cb_err **err)
+{
+    cleanup_close int pfd = -1;
+    cleanup_close int fd = -1;
+    struct stat st, st2;
+    int rc;
+
+    pfd = cb_open_beneath(w->o->root_fd, *rel ? rel : ".", O_PATH, 0, err);
+    if (pfd < 0)
+        return cb_wrap(err, "source '%s'", *rel ? rel : ".");
+    if (fstat(pfd, &st) < 0)
+        return cb_fail(err, CB_EIO, errno, "stat '%s'", rel);
+    if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode))
+            fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        else /* an O_PATH file cannot be reopened by fd: again by path, in the root */
+            fd = cb_open_beneath(w->o->root_fd, rel, O_RDONLY | O_NONBLOCK, 0, err);
+        if (fd < 0 && S_ISDIR(st.st_mode))
+            return cb_fail(err, CB_EIO, errno, "open source '%s'", *rel ? rel : ".");
+        if (fd < 0)
+            return cb_wrap(err, "source '%s'", rel);
+        if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino)
+            return cb_fail(err, CB_EIO, 0, "source '%s' changed while being read", rel);
+    }
+    rc = hash_node(w, fd >= 0 ? fd : pfd, NULL, rel, &st, out, err);
+    if (rc == 0)
+        return cb_fail(err, CB_ENOTFOUND, 0, "source '%s' is excluded", rel);
+    return rc;
+}
+
+int cache_contenthash(const struct cache_contenthash_opts *o, struct oci_digest *out,
+                      struct cb_err **err)
+{
+    cleanup_hasher struct oci_hasher *h = oci_hasher_new();
+    struct walk w = {.o = o};
+    int rc;
+
+    oci_hasher_update(h, CH_VERSION, sizeof(CH_VERSION));
+    oci_hasher_update(h, o->with_owner ? "o" : "-", 1);
+    for (size_t i = 0; i < o->n_paths; i++) {
+        cleanup_free char *rel = cache_path_clean(o->paths[i], err);
+        struct oci_digest d;
+        if (!rel)
+            return cb_err_rc(err);
+        if ((rc = hash_top(&w, rel, &d, err)) < 0)
+            return rc;
+        oci_hasher_update(h, rel, strlen(rel) + 1);
+        oci_hasher_update(h, d.bytes, sizeof(d.bytes));
+    }
+    oci_hasher_final(h, out);
+    return 0;
+}
+
+char *cache_path_clean(const char *path, struct cb_err **err)
+{
+    cleanup_free char *out = xmalloc(strlen(path) + 1);
+    size_t len = 0;
+    const char *p = path;
+
+    while (*p) {
+        const char *end = strchrnul(p, '/');
+        size_t n = (size_t)(end - p);
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            if (!len) {
+                cb_fail(err, CB_EINVAL, 0, "'%s' is outside the root", path);
+                return NULL;
+            }
+            while (len && out[len - 1] != '/')
+                len--;
+            if (len)
+                len--; /* the slash */
+        } else if (n && !(n == 1 && p[0] == '.')) {
+            if (len)
+                out[len++] = '/';
+            memcpy(out + len, p, n);
+            len += n;
+        }
+        p = *end ? end + 1 : end;
+    }
+    out[len] = '\0';
+    return TAKE_PTR(out);
+}
