@@ -236,6 +236,15 @@ void oci_image_chain_ids(const struct oci_image *img, struct oci_digest *out);
 void oci_chain_id_next(const struct oci_digest *parent, const struct oci_digest *diff_id,
                        struct oci_digest *out);
 
+/* ---------------------------------------------------------------- layout marker */
+
+/* The oci-layout file: {"imageLayoutVersion":"1.0.0"}. */
+#define OCI_LAYOUT_VERSION "1.0.0"
+/* Parse an oci-layout file; *version (allocated) gets imageLayoutVersion. */
+int oci_layout_marker_parse(const char *data, size_t len, char **version, struct cb_err **err);
+/* The canonical oci-layout content for OCI_LAYOUT_VERSION, appended to out. */
+int oci_layout_marker_dump(struct cb_buf *out, struct cb_err **err);
+
 /* ---------------------------------------------------------------- sniffing */
 
 enum oci_doc_kind {
