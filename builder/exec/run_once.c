@@ -1,0 +1,69 @@
+/* run_once.c - one step on a fresh snapshot (see run_once.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run_once.h"
+#include "treecopy.h"
+#include "../../base/cleanup.h"
+#include "../../base/fsutil.h"
+#include "../../base/xalloc.h"
+#include "../../base/banned.h"
+
+static int save_dir(const char *src, const char *dst, unsigned flags, struct cb_err **err)
+{
+    if (cb_path_exists(dst))
+        return cb_fail(err, CB_EINVAL, EEXIST, "output '%s'", dst);
+    return bld_tree_copy(src, dst, flags, err);
+}
+
+/* The merged rootfs: the lowers with the changes applied on top. */
+static int save_rootfs(const struct bld_snapshot *snap, const char *dst, struct cb_err **err)
+{
+    if (snap->kind == BLD_SNAP_NATIVE)
+        return save_dir(snap->rootfs, dst, 0, err);
+    if (cb_path_exists(dst))
+        return cb_fail(err, CB_EINVAL, EEXIST, "output '%s'", dst);
+    for (size_t i = 0; i < snap->lowers.n; i++)
+        if (bld_tree_copy(snap->lowers.v[i], dst, BLD_COPY_APPLY_WHITEOUTS, err) < 0)
+            return cb_err_rc(err);
+    return bld_tree_copy(snap->upper, dst, BLD_COPY_APPLY_WHITEOUTS, err);
+}
+
+static int save_outputs(const struct bld_run_once *o, const struct bld_snapshot *snap,
+                        struct cb_err **err)
+{
+    if (o->changes_out && snap->kind != BLD_SNAP_OVERLAY)
+        return cb_fail(err, CB_EINVAL, 0,
+                       "changes are an upper dir only with the overlay snapshotter");
+    if (o->changes_out && save_dir(snap->upper, o->changes_out, 0, err) < 0)
+        return cb_wrap(err, "save the changes");
+    if (o->rootfs_out && save_rootfs(snap, o->rootfs_out, err) < 0)
+        return cb_wrap(err, "save the rootfs");
+    return 0;
+}
+
+int bld_run_once(const struct bld_run_once *o, const struct bld_exec_req *req,
+                 struct bld_exec_result *res, struct cb_err **err)
+{
+    cleanup_free char *state = cb_path_join(o->store_root, "run");
+    cleanup_free char *caches = cb_path_join(o->store_root, "cache-mounts");
+    struct bld_executor_opts eo = {
+        .state_dir = state, .cache_dir = caches, .runtime = o->runtime, .cancel_fd = o->cancel_fd};
+    cleanup_executor struct bld_executor *ex = bld_executor_new(&eo, err);
+    cleanup_snapshot struct bld_snapshot *snap = NULL;
+    struct bld_snapshot_opts so = {state, o->snapshotter, o->lowers, o->n_lowers};
+    int r;
+
+    if (!ex)
+        return cb_err_rc(err);
+    if (bld_snapshot_prepare(&so, &snap, err) < 0)
+        return cb_err_rc(err);
+    r = bld_executor_run(ex, snap, req, res, err);
+    if (r < 0 && (*err)->code != CB_ESTEP)
+        return r;
+    if (save_outputs(o, snap, r < 0 ? NULL : err) < 0 && r == 0)
+        return cb_err_rc(err);
+    return r;
+}

@@ -1,0 +1,153 @@
+/* rundir.c - per-step state directories and cleaning up after crashed runs. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rundir.h"
+#include "../../base/buf.h"
+#include "../../base/cleanup.h"
+#include "../../base/fsutil.h"
+#include "../../base/log.h"
+#include "../../base/xalloc.h"
+#include "../../base/banned.h"
+
+/* Field 22 of /proc/PID/stat (start time in clock ticks), or 0. */
+static unsigned long long proc_starttime(pid_t pid)
+{
+    cleanup_free char *path = xasprintf("/proc/%d/stat", (int)pid);
+    cleanup_buf struct cb_buf b;
+    cleanup_err struct cb_err *e = NULL;
+    const char *p;
+    cb_buf_init(&b, 4096);
+    if (cb_read_file(path, &b, &e) < 0)
+        return 0;
+    p = strrchr(cb_buf_str(&b), ')');
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+static int write_owner(const char *dir, const char *extra, struct cb_err **err)
+{
+    cleanup_free char *path = cb_path_join(dir, "owner");
+    cleanup_free char *text =
+        xasprintf("%d %llu\n%s", (int)getpid(), proc_starttime(getpid()), extra ? extra : "");
+    return cb_write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+char *bld_rundir_create(const char *state_dir, const char *prefix, struct cb_err **err)
+{
+    cleanup_free char *p = xasprintf("%s-", prefix);
+    char *dir;
+    if (cb_mkdir_p(state_dir, 0700, err) < 0)
+        return NULL;
+    dir = cb_mkdtemp(state_dir, p, err);
+    if (!dir)
+        return NULL;
+    if (write_owner(dir, NULL, err) < 0) {
+        cb_rm_rf(dir, NULL);
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+int bld_rundir_set_container(const char *dir, const char *runtime, const char *runtime_root,
+                             const char *id, struct cb_err **err)
+{
+    cleanup_free char *extra = xasprintf("%s\n%s\n%s\n", runtime, runtime_root, id);
+    return write_owner(dir, extra, err);
+}
+
+int bld_rundir_remove(const char *dir, struct cb_err **err)
+{
+    return cb_rm_rf(dir, err);
+}
+
+int bld_runtime_force_delete(const char *runtime, const char *runtime_root, const char *id)
+{
+    int status = 0;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (devnull >= 0) {
+            dup2(devnull, 0);
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+        }
+        execl(runtime, runtime, "--root", runtime_root, "delete", "--force", id, (char *)NULL);
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Whether the owner recorded in text ("PID START\n...") is still running. */
+static int owner_alive(const char *text)
+{
+    long pid = strtol(text, NULL, 10);
+    const char *sp = strchr(text, ' ');
+    unsigned long long start = sp ? strtoull(sp + 1, NULL, 10) : 0;
+    if (pid <= 0)
+        return 0;
+    if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+        return 0;
+    return !start || proc_starttime((pid_t)pid) == start;
+}
+
+/* Clean one entry: delete its container when one is recorded, remove it. */
+static int clean_entry(const char *dir, struct cb_err **err)
+{
+    cleanup_free char *owner = cb_path_join(dir, "owner");
+    cleanup_buf struct cb_buf b;
+    cleanup_err struct cb_err *e = NULL;
+    char *lines[5] = {0};
+    size_t n = 0;
+
+    cb_buf_init(&b, 64 << 10);
+    if (cb_read_file(owner, &b, &e) == 0 && owner_alive(cb_buf_str(&b)))
+        return 0;
+    for (char *p = b.data; p && n < 5; n++) {
+        lines[n] = p;
+        p = strchr(p, '\n');
+        if (p)
+            *p++ = '\0';
+    }
+    if (n >= 4 && *lines[1] && *lines[3])
+        bld_runtime_force_delete(lines[1], lines[2], lines[3]);
+    if (cb_rm_rf(dir, err) < 0)
+        return cb_err_rc(err);
+    cb_log_debug("removed leftover '%s'", dir);
+    return 1;
+}
+
+int bld_rundir_clean_stale(const char *state_dir, struct cb_err **err)
+{
+    cleanup_dir DIR *d = opendir(state_dir);
+    struct dirent *de;
+    int removed = 0;
+    if (!d)
+        return errno == ENOENT ? 0 : cb_fail(err, CB_EIO, errno, "open '%s'", state_dir);
+    while ((de = readdir(d))) {
+        cleanup_free char *path = NULL;
+        int r;
+        if (de->d_name[0] == '.' || !strcmp(de->d_name, "runtime"))
+            continue;
+        path = cb_path_join(state_dir, de->d_name);
+        r = clean_entry(path, err);
+        if (r < 0)
+            return r;
+        removed += r;
+    }
+    return removed;
+}

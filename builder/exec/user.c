@@ -1,0 +1,191 @@
+/* user.c - USER resolution inside the rootfs (runc's GetExecUser rules):
+ * a name or number picks the passwd entry (a number needs none), an explicit
+ * group replaces the primary gid and drops supplementary groups, otherwise
+ * every /etc/group line listing the user name is a supplementary group. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "user.h"
+#include "../../base/buf.h"
+#include "../../base/cleanup.h"
+#include "../../base/fsutil.h"
+#include "../../base/xalloc.h"
+#include "../../base/banned.h"
+
+#define ID_FILE_LIMIT ((size_t)16 << 20)
+
+/* Parse a whole decimal id; -1 when s is not one. */
+static long parse_id(const char *s)
+{
+    char *end = NULL;
+    long v;
+    if (!*s || *s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || *end || v < 0 || v > 0x7fffffffL)
+        return -1;
+    return v;
+}
+
+/* Read /etc/<name> from the rootfs; a missing file leaves out empty. */
+static int read_db(int rootfd, const char *path, struct cb_buf *out, struct cb_err **err)
+{
+    cleanup_close int fd = -1;
+    cleanup_err struct cb_err *e = NULL;
+
+    fd = cb_open_beneath(rootfd, path, O_RDONLY | O_CLOEXEC, 0, &e);
+    if (fd < 0)
+        return e && e->sys_errno == ENOENT
+                   ? 0
+                   : cb_fail(err, CB_EIO, e ? e->sys_errno : 0, "read '%s' in the rootfs", path);
+    if (cb_read_all(fd, out, err) < 0)
+        return cb_wrap(err, "read '%s' in the rootfs", path);
+    return 0;
+}
+
+/* Split one line into at most max ':'-separated fields (in place). */
+static size_t split_fields(char *line, char **f, size_t max)
+{
+    size_t n = 0;
+    f[n++] = line;
+    for (char *p = line; *p && n < max; p++)
+        if (*p == ':') {
+            *p = '\0';
+            f[n++] = p + 1;
+        }
+    return n;
+}
+
+/* Find the line whose field 0 equals key, or whose field 2 equals id when
+ * key is numeric; fields are filled in place in the buffer. */
+static bool find_entry(char *db, const char *key, char **f, size_t nf)
+{
+    long want_id = parse_id(key);
+    for (char *line = db, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        if (*line == '#' || split_fields(line, f, nf) < 3)
+            continue;
+        if (!strcmp(f[0], key) || (want_id >= 0 && parse_id(f[2]) == want_id))
+            return true;
+    }
+    return false;
+}
+
+static bool list_has(char *list, const char *name)
+{
+    for (char *p = list; p && *p;) {
+        char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == strlen(name) && !strncmp(p, name, len))
+            return true;
+        p = comma ? comma + 1 : NULL;
+    }
+    return false;
+}
+
+static void add_supplementary(struct bld_user *u, const char *groupdb, const char *name)
+{
+    cleanup_free char *db = xstrdup(groupdb);
+    size_t alloc = 0;
+    for (char *line = db, *next; line && *line; line = next) {
+        char *f[4] = {0};
+        long gid;
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        if (*line == '#' || split_fields(line, f, 4) < 4)
+            continue;
+        gid = parse_id(f[2]);
+        if (gid < 0 || !list_has(f[3], name))
+            continue;
+        XGROW(u->groups, u->n_groups + 1, alloc);
+        u->groups[u->n_groups++] = (gid_t)gid;
+    }
+}
+
+static int resolve_group(const char *groupdb, const char *spec, gid_t *gid, struct cb_err **err)
+{
+    cleanup_free char *db = xstrdup(groupdb);
+    char *f[4] = {0};
+    long id;
+    if (find_entry(db, spec, f, 4) && (id = parse_id(f[2])) >= 0) {
+        *gid = (gid_t)id;
+        return 0;
+    }
+    id = parse_id(spec);
+    if (id < 0)
+        return cb_fail(err, CB_ENOTFOUND, 0,
+                       "unable to find group %s: no matching entries in group file", spec);
+    *gid = (gid_t)id;
+    return 0;
+}
+
+static int resolve_passwd(const char *passwd, const char *name, struct bld_user *u, char **uname,
+                          struct cb_err **err)
+{
+    cleanup_free char *db = xstrdup(passwd);
+    char *f[7] = {0};
+    long id;
+    if (find_entry(db, name, f, 7) && (id = parse_id(f[2])) >= 0) {
+        long gid = f[3] ? parse_id(f[3]) : -1;
+        u->uid = (uid_t)id;
+        u->gid = gid >= 0 ? (gid_t)gid : 0;
+        u->home = xstrdup(f[5] && *f[5] ? f[5] : "/");
+        *uname = xstrdup(f[0]);
+        return 0;
+    }
+    id = parse_id(name);
+    if (id < 0)
+        return cb_fail(err, CB_ENOTFOUND, 0,
+                       "unable to find user %s: no matching entries in passwd file", name);
+    u->uid = (uid_t)id;
+    u->gid = 0;
+    u->home = xstrdup("/");
+    return 0;
+}
+
+int bld_user_resolve(int rootfd, const char *spec, struct bld_user *out, struct cb_err **err)
+{
+    cleanup_buf struct cb_buf passwd, group;
+    cleanup_free char *user = xstrdup(spec && *spec ? spec : "root");
+    cleanup_free char *uname = NULL;
+    char *colon = strchr(user, ':');
+    struct bld_user u = {0};
+
+    cb_buf_init(&passwd, ID_FILE_LIMIT);
+    cb_buf_init(&group, ID_FILE_LIMIT);
+    if (colon)
+        *colon++ = '\0';
+    if (!*user)
+        return cb_fail(err, CB_EINVAL, 0, "invalid user '%s'", spec);
+    if (read_db(rootfd, "/etc/passwd", &passwd, err) < 0 ||
+        read_db(rootfd, "/etc/group", &group, err) < 0)
+        return cb_err_rc(err);
+    if (resolve_passwd(cb_buf_str(&passwd), user, &u, &uname, err) < 0)
+        return cb_err_rc(err);
+    if (colon && *colon) {
+        if (resolve_group(cb_buf_str(&group), colon, &u.gid, err) < 0) {
+            bld_user_release(&u);
+            return cb_err_rc(err);
+        }
+    } else if (uname) {
+        add_supplementary(&u, cb_buf_str(&group), uname);
+    }
+    *out = u;
+    return 0;
+}
+
+void bld_user_release(struct bld_user *u)
+{
+    free(u->groups);
+    free(u->home);
+    u->groups = NULL;
+    u->home = NULL;
+    u->n_groups = 0;
+}
