@@ -17,6 +17,10 @@ build/conformance/runner_%: build/conformance/runner_%.o $(CONF_LIB_OBJS)
 
 -include $(wildcard build/conformance/*.d)
 
-conformance: build/rel/cbuild $(CONF_RUNNERS)
+# cbuild itself is built softly: a suite that needs it reports the failure,
+# the others still run.
+conformance: $(CONF_RUNNERS)
+	@$(MAKE) --no-print-directory build/rel/cbuild >/dev/null 2>&1 || \
+		echo "conformance: warning: build/rel/cbuild did not build"
 	@CBUILD=$(SRCDIR)/build/rel/cbuild CONF_BIN=$(SRCDIR)/build/conformance \
 		CONFORMANCE_DIR=$(SRCDIR)/../shared/conformance sh tests/conformance/run.sh

@@ -33,6 +33,8 @@ struct bld_node {
     char *cmd;              /* lower case: "from" */
     struct cb_strv flags;   /* raw flag words, quotes removed: "--from=x" */
     struct cb_strv args;    /* argument node values (BuildKit's Next chain) */
+    size_t *arg_len;        /* byte length of each arg: a JSON "\u0000" makes it
+                               differ from strlen(); the dump uses it */
     bool json;              /* exec (JSON array) form */
     struct bld_node *child; /* ONBUILD's nested instruction, else NULL */
     struct bld_heredoc *heredocs;
@@ -88,11 +90,12 @@ void bld_go_quote(struct cb_buf *out, const char *s, size_t len);
 
 /* Lower-level pieces, exposed for the instruction layer and the tests. */
 
-/* Parse a JSON array of strings.  Returns 1 and fills out when text (after
+/* Parse a JSON array of strings.  Returns 1 and fills out (and, when lens
+ * is not NULL, *lens with each element's length) when text (after
  * leading whitespace) is such an array, 0 when it is not JSON (shell form),
  * and fails with BuildKit's "when using JSON array syntax, arrays must be
  * comprised of strings only" when it is JSON with a non-string element. */
-int bld_parse_json_array(const char *text, struct cb_strv *out, struct cb_err **err);
+int bld_parse_json_array(const char *text, struct cb_strv *out, size_t **lens, struct cb_err **err);
 
 /* The quote-aware word splitter used for ENV, LABEL and ARG. */
 void bld_parse_words(const char *rest, char escape, struct cb_strv *out);
