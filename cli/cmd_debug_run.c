@@ -77,7 +77,7 @@ int cmd_debug_run(int argc, char **argv, struct cli_env *env)
     cleanup_free char *root = NULL;
     struct bld_mount *mounts = NULL;
     struct bld_exec_result res = {0};
-    struct cb_err *err = NULL;
+    cleanup_err struct cb_err *err = NULL;
     int rc;
 
     u.options = opts;

@@ -18,6 +18,19 @@ static int save_dir(const char *src, const char *dst, unsigned flags, struct cb_
     return bld_tree_copy(src, dst, flags, err);
 }
 
+/* The upper dir as is (overlay xattrs and whiteouts kept): moved when on
+ * the same filesystem, else copied. */
+static int save_changes(const struct bld_snapshot *snap, const char *dst, struct cb_err **err)
+{
+    if (cb_path_exists(dst))
+        return cb_fail(err, CB_EINVAL, EEXIST, "output '%s'", dst);
+    if (rename(snap->upper, dst) == 0)
+        return 0;
+    if (errno != EXDEV)
+        return cb_fail(err, CB_EIO, errno, "move '%s' to '%s'", snap->upper, dst);
+    return bld_tree_copy(snap->upper, dst, BLD_COPY_OVERLAY_XATTRS, err);
+}
+
 /* The merged rootfs: the lowers with the changes applied on top. */
 static int save_rootfs(const struct bld_snapshot *snap, const char *dst, struct cb_err **err)
 {
@@ -37,7 +50,7 @@ static int save_outputs(const struct bld_run_once *o, const struct bld_snapshot 
     if (o->changes_out && snap->kind != BLD_SNAP_OVERLAY)
         return cb_fail(err, CB_EINVAL, 0,
                        "changes are an upper dir only with the overlay snapshotter");
-    if (o->changes_out && save_dir(snap->upper, o->changes_out, 0, err) < 0)
+    if (o->changes_out && save_changes(snap, o->changes_out, err) < 0)
         return cb_wrap(err, "save the changes");
     if (o->rootfs_out && save_rootfs(snap, o->rootfs_out, err) < 0)
         return cb_wrap(err, "save the rootfs");

@@ -26,7 +26,7 @@ static bool is_whiteout(const struct stat *st)
 }
 
 /* Copy xattrs of the entry name in sfd to dfd's entry (not following links). */
-static int copy_xattrs(const char *spath, const char *dpath, struct cb_err **err)
+static int copy_xattrs(const char *spath, const char *dpath, unsigned flags, struct cb_err **err)
 {
     char names[8192], val[65536];
     ssize_t n = llistxattr(spath, names, sizeof(names));
@@ -34,7 +34,7 @@ static int copy_xattrs(const char *spath, const char *dpath, struct cb_err **err
         return errno == ENOTSUP ? 0 : cb_fail(err, CB_EIO, errno, "list xattrs of '%s'", spath);
     for (char *k = names; k < names + n; k += strlen(k) + 1) {
         ssize_t vl;
-        if (!strncmp(k, OVL_PREFIX, strlen(OVL_PREFIX)))
+        if (!(flags & BLD_COPY_OVERLAY_XATTRS) && !strncmp(k, OVL_PREFIX, strlen(OVL_PREFIX)))
             continue;
         vl = lgetxattr(spath, k, val, sizeof(val));
         if (vl < 0 || lsetxattr(dpath, k, val, (size_t)vl, 0) < 0)
@@ -135,7 +135,7 @@ static int copy_entry(int sfd, int dfd, const char *path, const char *name, unsi
         return cb_err_rc(err);
     }
     dproc = xasprintf("/proc/self/fd/%d/%s", dfd, name);
-    if (!S_ISLNK(st.st_mode) && copy_xattrs(spath, dproc, err) < 0)
+    if (!S_ISLNK(st.st_mode) && copy_xattrs(spath, dproc, flags, err) < 0)
         return cb_err_rc(err);
     return copy_meta(dfd, name, &st, err);
 }

@@ -10,6 +10,8 @@
 #include "../../base/error.h"
 
 #define BLD_COPY_APPLY_WHITEOUTS 1u
+/* Keep trusted.overlay.* xattrs (dropped otherwise). */
+#define BLD_COPY_OVERLAY_XATTRS 2u
 
 /* Copy the contents of src into dst (created when missing). */
 int bld_tree_copy(const char *src, const char *dst, unsigned flags, struct cb_err **err);
