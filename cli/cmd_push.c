@@ -24,8 +24,8 @@ int cmd_push(int argc, char **argv, struct cli_env *env)
         {0, "chunk-size", CLI_OPT_INT, &chunk, "BYTES",
          "upload blobs in PATCH chunks of this size (default: whole blobs)"},
         {'j', "jobs", CLI_OPT_INT, &jobs, "N", "blobs uploaded at once (default 4)"},
-        {0, "mount-from", CLI_OPT_STRING, &mount_from, "REPO",
-         "a repository on the same registry holding the blobs (cross-repo mount)"},
+        {0, "mount-from", CLI_OPT_STRING, &mount_from, "HOST/REPO",
+         "a repository holding the blobs (cross-repo mount; default: the image's own)"},
         {'q', "quiet", CLI_OPT_BOOL, &quiet, NULL, "no progress lines"},
         {0},
     };
@@ -62,6 +62,8 @@ int cmd_push(int argc, char **argv, struct cli_env *env)
     }
     const char *const *dests =
         args.n > 1 ? (const char *const *)args.v + 1 : (const char *const *)&name;
+    if (!mount_from && name)
+        mount_from = name; /* its repository, when the registry is the same */
     cli_reg_init(&reg, tls_verify, quiet, stderr);
     reg.opts.chunk_size = (size_t)chunk;
     struct oci_push_req req = {.dests = dests,

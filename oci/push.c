@@ -165,8 +165,18 @@ static void mount_sources(const struct oci_ref *refs, size_t upto, const struct 
             strcmp(refs[k].repository, dst->repository) &&
             cb_strv_find(out, refs[k].repository) < 0)
             cb_strv_push(out, refs[k].repository);
-    if (mount_from && strcmp(mount_from, dst->repository) && cb_strv_find(out, mount_from) < 0)
-        cb_strv_push(out, mount_from);
+    if (mount_from) {
+        struct oci_ref m;
+        struct cb_err *e = NULL;
+        if (oci_ref_parse(mount_from, &m, &e) < 0) {
+            cb_err_free(e);
+            return;
+        }
+        if (!strcmp(m.registry, dst->registry) && strcmp(m.repository, dst->repository) &&
+            cb_strv_find(out, m.repository) < 0)
+            cb_strv_push(out, m.repository);
+        oci_ref_release(&m);
+    }
 }
 
 static bool same_repo(const struct oci_ref *a, const struct oci_ref *b)

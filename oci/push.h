@@ -21,8 +21,9 @@ struct oci_push_req {
     size_t n_dests;
     struct oci_registry_opts reg; /* TLS, retries, chunked uploads, cancel, progress */
     int parallel;                 /* blobs at once; 0 = 4 */
-    const char *mount_from;       /* a repository of the destination registry known to
-                                   * hold the blobs (e.g. the base image's), or NULL */
+    const char *mount_from;       /* "host/repo" known to hold the blobs (e.g. where the
+                                   * image was pulled from), or NULL; used for
+                                   * destinations on the same registry */
 };
 
 struct oci_push_result {

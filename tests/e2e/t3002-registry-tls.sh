@@ -1,0 +1,7 @@
+#!/bin/sh
+test_description='push and pull against the real docker-registry, tls mode'
+. "$(dirname "$0")/lib.sh"
+. "$TEST_DIR/lib-registry.sh"
+
+registry_suite tls
+test_done
