@@ -11,6 +11,7 @@
 
 #include "reference.h"
 #include "store.h"
+#include "oci_internal.h"
 #include "store_internal.h"
 #include "../base/cleanup.h"
 #include "../base/fsutil.h"
@@ -117,46 +118,13 @@ void oci_store_images_free(struct oci_store_image *v, size_t n)
     free(v);
 }
 
-/* The manifest for platform (NULL = host) of desc, which is a manifest or
- * an index. */
-int store_pick_manifest(struct oci_layout *l, const struct oci_descriptor *desc,
-                        const struct oci_platform *platform, struct oci_descriptor *out,
-                        struct cb_err **err)
-{
-    struct oci_platform host;
-    struct oci_index x;
-    long i;
-
-    if (oci_doc_kind_of(desc->media_type) == OCI_DOC_MANIFEST) {
-        oci_descriptor_copy(out, desc);
-        return 0;
-    }
-    if (oci_doc_kind_of(desc->media_type) != OCI_DOC_INDEX)
-        return cb_fail(err, CB_EUNSUPPORTED, 0, "unsupported media type '%s'",
-                       desc->media_type ? desc->media_type : "");
-    if (oci_layout_get_index(l, &desc->digest, &x, err) < 0)
-        return cb_err_rc(err);
-    oci_platform_host(&host);
-    i = oci_index_select(&x, platform ? platform : &host);
-    if (i < 0) {
-        cleanup_free char *p = oci_platform_fmt(platform ? platform : &host);
-        oci_index_release(&x);
-        oci_platform_release(&host);
-        return cb_fail(err, CB_ENOTFOUND, 0, "no image for platform '%s'", p);
-    }
-    oci_platform_release(&host);
-    oci_descriptor_copy(out, &x.manifests[i]);
-    oci_index_release(&x);
-    return 0;
-}
-
 static void describe(struct oci_store *s, struct oci_store_image *img)
 {
     struct oci_descriptor md;
     struct oci_manifest m;
     struct oci_image cfg;
 
-    if (store_pick_manifest(s->layout, &img->desc, NULL, &md, NULL) < 0)
+    if (oci_pick_manifest(s->layout, &img->desc, NULL, &md, NULL) < 0)
         return;
     if (oci_layout_get_manifest(s->layout, &md.digest, &m, NULL) == 0) {
         img->id = m.config.digest;
@@ -288,7 +256,7 @@ int oci_store_get_image(struct oci_store *s, const char *name, const struct oci_
 
     if (oci_store_resolve(s, name, &top, NULL, err) < 0)
         return cb_err_rc(err);
-    r = store_pick_manifest(s->layout, &top, platform, &md, err);
+    r = oci_pick_manifest(s->layout, &top, platform, &md, err);
     oci_descriptor_release(&top);
     if (r < 0)
         return cb_wrap(err, "image '%s'", name);

@@ -13,10 +13,4 @@ struct oci_store {
     struct oci_layout *layout;
 };
 
-/* The manifest descriptor for platform (NULL = host) of desc, a manifest or
- * an index (out initialised by the callee). */
-int store_pick_manifest(struct oci_layout *l, const struct oci_descriptor *desc,
-                        const struct oci_platform *platform, struct oci_descriptor *out,
-                        struct cb_err **err);
-
 #endif
