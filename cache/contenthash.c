@@ -1,12 +1,13 @@
 /* contenthash.c - the content digest of COPY/ADD sources (see contenthash.h).
  *
- * Each entry's digest is sha256 of a record:
- *   type byte ('f','d','l','c','b','p','s'), u32 permission bits, [u32 uid,
- *   u32 gid], then: a file's content sha256 | a symlink's target and NUL |
- *   a device's u64 rdev | a directory's children in byte order, each as
- *   name NUL child-digest.
- * The result is sha256 of a version tag, the owner flag, then per selected
- * path: its cleaned name, NUL, its entry digest.
+ * An entry's record is: type byte ('f','d','l','c','b','p','s'), u32
+ * permission bits, [u32 uid, u32 gid], then a file's content sha256 | a
+ * symlink's target and NUL | a device's u32 major, u32 minor | a directory's
+ * digest.  A directory's digest is sha256 over its kept children in byte
+ * order, each as name, NUL, record (records are self-delimiting, so a file
+ * costs no hash of its own beyond its content's).  A selected path's digest
+ * is sha256 of its record.  The result is sha256 of a version tag, the owner
+ * flag, then per selected path: its cleaned name, NUL, its digest.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,10 +28,18 @@
 #define CH_VERSION "cbuild-contenthash-v1"
 #define CH_MAX_DEPTH 1024
 
+#define CH_PATH_LIMIT ((size_t)1 << 20)
+
 struct walk {
     const struct cache_contenthash_opts *o;
+    struct cb_buf rel; /* the current path relative to the root */
     int depth;
 };
+
+static void walk_release(struct walk *w)
+{
+    cb_buf_release(&w->rel);
+}
 
 static void put_u32(struct oci_hasher *h, uint32_t v)
 {
@@ -70,16 +79,16 @@ static void put_header(const struct walk *w, struct oci_hasher *h, const struct 
     }
 }
 
-static enum cache_filter_result filter(const struct walk *w, const char *rel, bool is_dir)
+static const char *rel_of(const struct walk *w)
 {
-    if (!w->o->filter || !*rel)
-        return CACHE_FILTER_INCLUDE;
-    return w->o->filter(w->o->filter_data, rel, is_dir);
+    return w->rel.len ? w->rel.data : ".";
 }
 
-static char *child_rel(const char *rel, const char *name)
+static enum cache_filter_result filter(const struct walk *w, bool is_dir)
 {
-    return *rel ? xasprintf("%s/%s", rel, name) : xstrdup(name);
+    if (!w->o->filter || !w->rel.len)
+        return CACHE_FILTER_INCLUDE;
+    return w->o->filter(w->o->filter_data, w->rel.data, is_dir);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -88,7 +97,7 @@ static int name_cmp(const void *a, const void *b)
 }
 
 /* The sorted names in the directory open at fd (fd stays open). */
-static int list_dir(int fd, const char *rel, struct cb_strv *names, struct cb_err **err)
+static int list_dir(const struct walk *w, int fd, struct cb_strv *names, struct cb_err **err)
 {
     int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     cleanup_dir DIR *d = NULL;
@@ -97,7 +106,7 @@ static int list_dir(int fd, const char *rel, struct cb_strv *names, struct cb_er
     if (dfd < 0 || !(d = fdopendir(dfd))) {
         if (dfd >= 0)
             close(dfd);
-        return cb_fail(err, CB_EIO, errno, "open directory '%s'", *rel ? rel : ".");
+        return cb_fail(err, CB_EIO, errno, "open directory '%s'", rel_of(w));
     }
     rewinddir(d);
     errno = 0;
@@ -107,46 +116,44 @@ static int list_dir(int fd, const char *rel, struct cb_strv *names, struct cb_er
         errno = 0;
     }
     if (errno)
-        return cb_fail(err, CB_EIO, errno, "read directory '%s'", *rel ? rel : ".");
+        return cb_fail(err, CB_EIO, errno, "read directory '%s'", rel_of(w));
     if (names->n)
         qsort(names->v, names->n, sizeof(*names->v), name_cmp);
     return 0;
 }
 
-static int hash_node(struct walk *w, int fd, const char *name, const char *rel,
-                     const struct stat *st, struct oci_digest *out, struct cb_err **err);
+static int put_node(struct walk *w, struct oci_hasher *h, int fd, const char *name,
+                    const struct stat *st, struct cb_err **err);
 
-/* A directory open at fd: returns 1 when kept, 0 when left out. */
-static int hash_dir(struct walk *w, int fd, const char *rel, const struct stat *st, bool keep_self,
-                    struct oci_digest *out, struct cb_err **err)
+/* The digest of the children of the directory open at fd: 1 when kept, 0
+ * when left out (excluded itself and no child kept). */
+static int dir_digest(struct walk *w, int fd, bool keep_self, struct oci_digest *out,
+                      struct cb_err **err)
 {
     cleanup_strv_s struct cb_strv names = CB_STRV_INIT;
     cleanup_hasher struct oci_hasher *h = oci_hasher_new();
-    size_t kept = 0;
+    size_t base = w->rel.len, kept = 0;
     int rc;
 
     if (w->depth >= CH_MAX_DEPTH)
-        return cb_fail(err, CB_EINVAL, 0, "'%s': directories nested too deeply", rel);
-    if ((rc = list_dir(fd, rel, &names, err)) < 0)
+        return cb_fail(err, CB_EINVAL, 0, "'%s': directories nested too deeply", rel_of(w));
+    if ((rc = list_dir(w, fd, &names, err)) < 0)
         return rc;
-    put_header(w, h, st);
     w->depth++;
     for (size_t i = 0; i < names.n; i++) {
-        cleanup_free char *crel = child_rel(rel, names.v[i]);
-        struct oci_digest cd;
         struct stat cst;
+        if ((base && (rc = cb_buf_addc(&w->rel, '/', err)) < 0) ||
+            (rc = cb_buf_adds(&w->rel, names.v[i], err)) < 0)
+            return cb_wrap(err, "path too long under '%s'", rel_of(w));
         if (fstatat(fd, names.v[i], &cst, AT_SYMLINK_NOFOLLOW) < 0) {
-            if (errno == ENOENT) /* removed while we walk: as if never there */
-                continue;
-            return cb_fail(err, CB_EIO, errno, "stat '%s'", crel);
-        }
-        if ((rc = hash_node(w, fd, names.v[i], crel, &cst, &cd, err)) < 0)
+            if (errno != ENOENT) /* removed while we walk: as if never there */
+                return cb_fail(err, CB_EIO, errno, "stat '%s'", rel_of(w));
+        } else if ((rc = put_node(w, h, fd, names.v[i], &cst, err)) < 0) {
             return rc;
-        if (rc == 0)
-            continue;
-        oci_hasher_update(h, names.v[i], strlen(names.v[i]) + 1);
-        oci_hasher_update(h, cd.bytes, sizeof(cd.bytes));
-        kept++;
+        } else {
+            kept += (size_t)rc;
+        }
+        cb_buf_truncate(&w->rel, base);
     }
     w->depth--;
     if (!keep_self && kept == 0)
@@ -157,8 +164,8 @@ static int hash_dir(struct walk *w, int fd, const char *rel, const struct stat *
 
 /* A regular file's content digest; fd is the file itself when name is NULL,
  * else its directory. */
-static int file_content(struct walk *w, int fd, const char *name, const char *rel,
-                        const struct stat *st, struct oci_digest *out, struct cb_err **err)
+static int file_content(struct walk *w, int fd, const char *name, const struct stat *st,
+                        struct oci_digest *out, struct cb_err **err)
 {
     cleanup_close int ffd = -1;
     int rc;
@@ -168,29 +175,31 @@ static int file_content(struct walk *w, int fd, const char *name, const char *re
     if (name) {
         ffd = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (ffd < 0)
-            return cb_fail(err, errno == ENOENT ? CB_ENOTFOUND : CB_EIO, errno, "open '%s'", rel);
+            return cb_fail(err, errno == ENOENT ? CB_ENOTFOUND : CB_EIO, errno, "open '%s'",
+                           rel_of(w));
         fd = ffd;
     }
     if ((rc = cache_statcache_digest_fd(w->o->statcache, fd, out, err)) < 0)
-        return cb_wrap(err, "'%s'", rel);
+        return cb_wrap(err, "'%s'", rel_of(w));
     return 0;
 }
 
-static int hash_leaf(struct walk *w, int fd, const char *name, const char *rel,
-                     const struct stat *st, struct oci_hasher *h, struct cb_err **err)
+/* What follows a non-directory's header in its record. */
+static int put_leaf(struct walk *w, struct oci_hasher *h, int fd, const char *name,
+                    const struct stat *st, struct cb_err **err)
 {
     struct oci_digest cd;
     int rc;
 
     if (S_ISREG(st->st_mode)) {
-        if ((rc = file_content(w, fd, name, rel, st, &cd, err)) < 0)
+        if ((rc = file_content(w, fd, name, st, &cd, err)) < 0)
             return rc;
         oci_hasher_update(h, cd.bytes, sizeof(cd.bytes));
     } else if (S_ISLNK(st->st_mode)) {
         char target[4097];
         ssize_t n = readlinkat(fd, name ? name : "", target, sizeof(target));
         if (n < 0 || (size_t)n >= sizeof(target))
-            return cb_fail(err, CB_EIO, n < 0 ? errno : ENAMETOOLONG, "readlink '%s'", rel);
+            return cb_fail(err, CB_EIO, n < 0 ? errno : ENAMETOOLONG, "readlink '%s'", rel_of(w));
         oci_hasher_update(h, target, (size_t)n);
         oci_hasher_update(h, "", 1);
     } else if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
@@ -200,14 +209,14 @@ static int hash_leaf(struct walk *w, int fd, const char *name, const char *rel,
     return 0;
 }
 
-/* The entry name in directory fd (or fd itself when name is NULL): 1 kept,
- * 0 excluded, < 0 error. */
-static int hash_node(struct walk *w, int fd, const char *name, const char *rel,
-                     const struct stat *st, struct oci_digest *out, struct cb_err **err)
+/* Add the record of entry name in directory fd (or of fd itself when name
+ * is NULL) to h, preceded by "name\0" when name is set: 1 kept, 0 excluded. */
+static int put_node(struct walk *w, struct oci_hasher *h, int fd, const char *name,
+                    const struct stat *st, struct cb_err **err)
 {
     bool is_dir = S_ISDIR(st->st_mode);
-    enum cache_filter_result f = filter(w, rel, is_dir);
-    cleanup_hasher struct oci_hasher *h = NULL;
+    enum cache_filter_result f = filter(w, is_dir);
+    struct oci_digest sub;
     int rc;
 
     if (f == CACHE_FILTER_EXCLUDE || (f == CACHE_FILTER_EXCLUDE_SELF && !is_dir))
@@ -217,56 +226,77 @@ static int hash_node(struct walk *w, int fd, const char *name, const char *rel,
         if (name) {
             dfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (dfd < 0)
-                return cb_fail(err, CB_EIO, errno, "open directory '%s'", rel);
+                return cb_fail(err, CB_EIO, errno, "open directory '%s'", rel_of(w));
         }
-        return hash_dir(w, name ? dfd : fd, rel, st, f == CACHE_FILTER_INCLUDE, out, err);
+        rc = dir_digest(w, name ? dfd : fd, f == CACHE_FILTER_INCLUDE, &sub, err);
+        if (rc <= 0)
+            return rc;
     }
-    h = oci_hasher_new();
+    if (name)
+        oci_hasher_update(h, name, strlen(name) + 1);
     put_header(w, h, st);
-    if ((rc = hash_leaf(w, fd, name, rel, st, h, err)) < 0)
+    if (is_dir) {
+        oci_hasher_update(h, sub.bytes, sizeof(sub.bytes));
+        return 1;
+    }
+    if ((rc = put_leaf(w, h, fd, name, st, err)) < 0)
         return rc;
-    oci_hasher_final(h, out);
     return 1;
 }
 
-/* One selected path: followed inside the root, then walked. */
-static int hash_top(struct walk *w, const char *rel, struct oci_digest *out, struct cb_err **err)
+/* Open the selected path w->rel, following symlinks inside the root: *pfd
+ * an O_PATH fd, *fd a readable one for directories and regular files. */
+static int open_top(struct walk *w, int *pfd, int *fd, struct stat *st, struct cb_err **err)
+{
+    const char *rel = rel_of(w);
+    struct stat st2;
+
+    if ((*pfd = cb_open_beneath(w->o->root_fd, rel, O_PATH, 0, err)) < 0)
+        return cb_wrap(err, "source '%s'", rel);
+    if (fstat(*pfd, st) < 0)
+        return cb_fail(err, CB_EIO, errno, "stat '%s'", rel);
+    if (!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode))
+        return 0;
+    if (S_ISDIR(st->st_mode)) {
+        if ((*fd = openat(*pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+            return cb_fail(err, CB_EIO, errno, "open source '%s'", rel);
+    } else if ((*fd = cb_open_beneath(w->o->root_fd, rel, O_RDONLY | O_NONBLOCK, 0, err)) < 0) {
+        /* an O_PATH file cannot be reopened by fd: again by path, in the root */
+        return cb_wrap(err, "source '%s'", rel);
+    }
+    if (fstat(*fd, &st2) < 0 || st2.st_dev != st->st_dev || st2.st_ino != st->st_ino)
+        return cb_fail(err, CB_EIO, 0, "source '%s' changed while being read", rel);
+    return 0;
+}
+
+/* One selected path (already in w->rel): the digest of its record. */
+static int hash_top(struct walk *w, struct oci_digest *out, struct cb_err **err)
 {
     cleanup_close int pfd = -1;
     cleanup_close int fd = -1;
-    struct stat st, st2;
+    cleanup_hasher struct oci_hasher *h = oci_hasher_new();
+    struct stat st;
     int rc;
 
-    pfd = cb_open_beneath(w->o->root_fd, *rel ? rel : ".", O_PATH, 0, err);
-    if (pfd < 0)
-        return cb_wrap(err, "source '%s'", *rel ? rel : ".");
-    if (fstat(pfd, &st) < 0)
-        return cb_fail(err, CB_EIO, errno, "stat '%s'", rel);
-    if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
-        if (S_ISDIR(st.st_mode))
-            fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        else /* an O_PATH file cannot be reopened by fd: again by path, in the root */
-            fd = cb_open_beneath(w->o->root_fd, rel, O_RDONLY | O_NONBLOCK, 0, err);
-        if (fd < 0 && S_ISDIR(st.st_mode))
-            return cb_fail(err, CB_EIO, errno, "open source '%s'", *rel ? rel : ".");
-        if (fd < 0)
-            return cb_wrap(err, "source '%s'", rel);
-        if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino)
-            return cb_fail(err, CB_EIO, 0, "source '%s' changed while being read", rel);
-    }
-    rc = hash_node(w, fd >= 0 ? fd : pfd, NULL, rel, &st, out, err);
+    if ((rc = open_top(w, &pfd, &fd, &st, err)) < 0)
+        return rc;
+    rc = put_node(w, h, fd >= 0 ? fd : pfd, NULL, &st, err);
     if (rc == 0)
-        return cb_fail(err, CB_ENOTFOUND, 0, "source '%s' is excluded", rel);
-    return rc;
+        return cb_fail(err, CB_ENOTFOUND, 0, "source '%s' is excluded", rel_of(w));
+    if (rc < 0)
+        return rc;
+    oci_hasher_final(h, out);
+    return 0;
 }
 
 int cache_contenthash(const struct cache_contenthash_opts *o, struct oci_digest *out,
                       struct cb_err **err)
 {
     cleanup_hasher struct oci_hasher *h = oci_hasher_new();
-    struct walk w = {.o = o};
+    __attribute__((cleanup(walk_release))) struct walk w = {.o = o};
     int rc;
 
+    cb_buf_init(&w.rel, CH_PATH_LIMIT);
     oci_hasher_update(h, CH_VERSION, sizeof(CH_VERSION));
     oci_hasher_update(h, o->with_owner ? "o" : "-", 1);
     for (size_t i = 0; i < o->n_paths; i++) {
@@ -274,7 +304,8 @@ int cache_contenthash(const struct cache_contenthash_opts *o, struct oci_digest 
         struct oci_digest d;
         if (!rel)
             return cb_err_rc(err);
-        if ((rc = hash_top(&w, rel, &d, err)) < 0)
+        cb_buf_reset(&w.rel);
+        if ((rc = cb_buf_adds(&w.rel, rel, err)) < 0 || (rc = hash_top(&w, &d, err)) < 0)
             return rc;
         oci_hasher_update(h, rel, strlen(rel) + 1);
         oci_hasher_update(h, d.bytes, sizeof(d.bytes));

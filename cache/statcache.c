@@ -67,8 +67,11 @@ static int64_t ts_ns(const struct timespec *ts)
 
 static size_t slot_of(const struct cache_statcache *sc, uint64_t dev, uint64_t ino)
 {
-    uint64_t h = (ino ^ (dev * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
-    return (size_t)(h ^ (h >> 29)) & (sc->nslots - 1);
+    uint64_t h = ino + dev * 0x9e3779b97f4a7c15ull; /* splitmix64's finalizer */
+
+    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+    h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+    return (size_t)(h ^ (h >> 31)) & (sc->nslots - 1);
 }
 
 /* The entry for (dev, ino), or NULL. */
