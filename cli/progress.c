@@ -253,7 +253,10 @@ static void on_event(void *userdata, const struct cb_progress_event *ev)
                                                     : STEP_ERROR;
     }
     if (p->mode == CLI_PROGRESS_RAWJSON) {
-        cli_progress_json_write(p->out, ev, t, s->started);
+        struct cb_progress_event named = *ev;
+        if (!named.name && ev->kind != CB_PROGRESS_LOG && ev->kind != CB_PROGRESS_BYTES)
+            named.name = s->name;
+        cli_progress_json_write(p->out, &named, t, s->started);
         fflush(p->out);
     } else if (p->mode == CLI_PROGRESS_PLAIN) {
         plain_event(p, ev, s, t);
