@@ -112,6 +112,15 @@ int bld_snapshot_prepare(const struct bld_snapshot_opts *o, struct bld_snapshot 
         bld_snapshot_free(s);
         return cb_wrap(err, "prepare snapshot");
     }
+    if (s->dir[0] != '/') { /* overlay options and the helper's chdir need it absolute */
+        char *abs = realpath(s->dir, NULL);
+        if (!abs) {
+            bld_snapshot_free(s);
+            return cb_fail(err, CB_EIO, errno, "resolve '%s'", o->state_dir);
+        }
+        free(s->dir);
+        s->dir = abs;
+    }
     r = s->kind == BLD_SNAP_OVERLAY ? prepare_overlay(s, err) : prepare_native(s, err);
     if (r < 0) {
         bld_snapshot_free(s);
@@ -181,7 +190,7 @@ static int mount_fsconfig(const struct bld_snapshot *s, const char *target, cons
 
 /* mount(2) with lowers named by short relative symlinks: chdir is fine
  * here, the caller is a single-purpose helper process. */
-static int mount_legacy(const struct bld_snapshot *s, const char *target, const char **what)
+int bld_snapshot_mount_legacy(const struct bld_snapshot *s, const char *target, const char **what)
 {
     if (chdir(s->links) < 0)
         return *what = "chdir to the layer links", -errno;
@@ -200,6 +209,6 @@ int bld_snapshot_mount(const struct bld_snapshot *s, const char *target, const c
     }
     r = mount_fsconfig(s, target, what);
     if (r == -EINVAL || r == -ENOSYS || r == -EOPNOTSUPP)
-        r = mount_legacy(s, target, what);
+        r = bld_snapshot_mount_legacy(s, target, what);
     return r;
 }

@@ -69,5 +69,9 @@ const char *bld_snapshot_write_dir(const struct bld_snapshot *s);
  * namespace (the step's helper process); allocates nothing, so it is safe
  * after fork().  Returns 0 or -errno, with *what naming the failed call. */
 int bld_snapshot_mount(const struct bld_snapshot *s, const char *target, const char **what);
+/* The fallback bld_snapshot_mount() uses when fsconfig "lowerdir+" is not
+ * available (kernel < 6.8): mount(2) with short names relative to the
+ * links dir.  Changes the cwd; exposed for tests. */
+int bld_snapshot_mount_legacy(const struct bld_snapshot *s, const char *target, const char **what);
 
 #endif

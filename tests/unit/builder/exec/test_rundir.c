@@ -1,0 +1,40 @@
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "../../../../base/cleanup.h"
+#include "../../../../base/fsutil.h"
+#include "../../../../builder/exec/rundir.h"
+
+TEST(rundir_live_entries_stay_dead_ones_go)
+{
+    cleanup_err struct cb_err *err = NULL;
+    cleanup_free char *mine = bld_rundir_create("run", "step", &err);
+    ASSERT(mine != NULL);
+    ASSERT(strncmp(mine, "run/step-", 9) == 0);
+    t_write("run/step-dead/owner", "999999 12\n/bin/false\nrun/runtime\ncbuild-x\n");
+    t_write("run/step-dead/bundle/config.json", "{}");
+    t_write("run/snap-noowner/upper/f", "x");
+    ASSERT_INT_EQ(bld_rundir_clean_stale("run", &err), 2);
+    ASSERT(cb_path_exists(mine));
+    ASSERT(!cb_path_exists("run/step-dead"));
+    ASSERT(!cb_path_exists("run/snap-noowner"));
+    ASSERT_OK(bld_rundir_remove(mine, &err), err);
+    ASSERT(!cb_path_exists(mine));
+}
+
+TEST(rundir_reused_pid_with_other_start_time_is_dead)
+{
+    cleanup_err struct cb_err *err = NULL;
+    cleanup_free char *owner = NULL;
+    FILE *f;
+    t_write("run/step-old/x", "");
+    f = fopen("run/step-old/owner", "w");
+    ASSERT(f != NULL);
+    fprintf(f, "%d 1\n", (int)getpid()); /* our pid, but not our start time */
+    fclose(f);
+    ASSERT_INT_EQ(bld_rundir_clean_stale("run", &err), 1);
+    ASSERT(!cb_path_exists("run/step-old"));
+    ASSERT_INT_EQ(bld_rundir_clean_stale("missing", &err), 0);
+}
