@@ -23,7 +23,7 @@ enum cb_errc {
     CB_ESTEP,     /* a RUN step exited non-zero */
     CB_ERUNTIME,  /* the OCI runtime failed */
     CB_EBUG,
-    CB_EINTR,     /* interrupted by a signal */
+    CB_EINTR, /* interrupted by a signal */
     CB_EUNSUPPORTED,
 };
 

@@ -33,3 +33,16 @@ const char *cb_json_peek_str(const json_t *obj, const char *key)
     json_t *v = json_object_get(obj, key);
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
+
+int cb_json_dump_string_map(const char *const *keys, const char *const *values, size_t n,
+                            struct cb_buf *out, struct cb_err **err)
+{
+    json_t *obj = json_object();
+    int rc;
+
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(obj, keys[i], json_string(values[i]));
+    rc = cb_json_dump_canonical(obj, out, err);
+    json_decref(obj);
+    return rc;
+}

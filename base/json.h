@@ -19,6 +19,10 @@ json_t *cb_json_parse(const char *data, size_t len, const char *what, struct cb_
  * bytes for the same document.  Appends to out. */
 int cb_json_dump_canonical(const json_t *json, struct cb_buf *out, struct cb_err **err);
 
+/* Append {"k0":"v0",...} (canonical: sorted keys, compact) to out. */
+int cb_json_dump_string_map(const char *const *keys, const char *const *values, size_t n,
+                            struct cb_buf *out, struct cb_err **err);
+
 /* A string member, or NULL when absent or not a string (borrowed). */
 const char *cb_json_peek_str(const json_t *obj, const char *key);
 

@@ -10,7 +10,10 @@ struct cb_strv {
     size_t alloc;
 };
 
-#define CB_STRV_INIT {NULL, 0, 0}
+#define CB_STRV_INIT                                                                               \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void cb_strv_init(struct cb_strv *s);
 void cb_strv_release(struct cb_strv *s);

@@ -19,7 +19,7 @@ char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0
 #define XGROW(arr, need, alloc)                                                                    \
     do {                                                                                           \
         if ((need) > (alloc)) {                                                                    \
-            size_t xg_n_ = (alloc) ? (alloc) * 2 : 8;                                              \
+            size_t xg_n_ = (alloc) ? (alloc)*2 : 8;                                                \
             while (xg_n_ < (need))                                                                 \
                 xg_n_ *= 2;                                                                        \
             (arr) = xreallocarray((arr), xg_n_, sizeof(*(arr)));                                   \

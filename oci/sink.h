@@ -9,8 +9,7 @@
 #include "../base/error.h"
 
 /* Consume all len bytes or fail. */
-typedef int (*oci_sink_write_fn)(void *userdata, const void *data, size_t len,
-                                 struct cb_err **err);
+typedef int (*oci_sink_write_fn)(void *userdata, const void *data, size_t len, struct cb_err **err);
 
 struct oci_sink {
     oci_sink_write_fn write;

@@ -89,14 +89,14 @@ char *t_read(const char *path);
     } while (0)
 
 /* expr must fail with category code; err's message must contain substr. */
-#define ASSERT_FAILS(expr, err, want_code, substr)                                                      \
+#define ASSERT_FAILS(expr, err, want_code, substr)                                                 \
     do {                                                                                           \
         long long trc_ = (long long)(expr);                                                        \
         if (trc_ >= 0)                                                                             \
-            T_FAIL("%s succeeded, want failure %d", #expr, (int)(want_code));                           \
-        if (!(err) || (err)->code != (want_code))                                                       \
+            T_FAIL("%s succeeded, want failure %d", #expr, (int)(want_code));                      \
+        if (!(err) || (err)->code != (want_code))                                                  \
             T_FAIL("%s: got category %d, want %d (%s)", #expr, (err) ? (int)(err)->code : 0,       \
-                   (int)(want_code), (err) ? (err)->msg : "no error set");                              \
+                   (int)(want_code), (err) ? (err)->msg : "no error set");                         \
         if ((substr) && !strstr((err)->msg, (substr)))                                             \
             T_FAIL("%s: message \"%s\" lacks \"%s\"", #expr, (err)->msg, (const char *)(substr));  \
     } while (0)
