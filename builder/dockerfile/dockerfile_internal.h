@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "../../base/buf.h"
+#include "../../base/strv.h"
 
 #define GO_RUNE_ERROR 0xFFFD
 
@@ -65,5 +66,37 @@ int df_dirparser_line(struct df_dirparser *d, struct bld_ast *ast, const char *s
 /* ParseDirective / DetectSyntax (any_format). */
 int df_parse_directive(const char *text, size_t len, const char *key, bool any_format, char **ref,
                        char **cmdline, int *line);
+
+/* instr_flags.c: BuildKit's BFlags over a node's raw flag words. */
+enum df_flag_type { DF_FLAG_BOOL, DF_FLAG_STRING, DF_FLAG_STRINGS };
+struct df_flag {
+    const char *name;
+    enum df_flag_type type;
+    const char *def; /* default ("false"/"true" for bools) */
+    /* results */
+    bool used;
+    const char *value;     /* borrowed from the flag word, or def */
+    struct cb_strv values; /* DF_FLAG_STRINGS */
+};
+#define DF_FLAG(n, t, d)                                                                           \
+    {                                                                                              \
+        .name = (n), .type = (t), .def = (d)                                                       \
+    }
+/* Parse words against defs (terminated by a NULL name); records used names
+ * in *used (sorted as given).  Errors are BuildKit's ("unknown flag: --x"). */
+int df_flags_parse(const struct cb_strv *words, struct df_flag *defs, struct cb_strv *used,
+                   struct cb_err **err);
+void df_flags_release(struct df_flag *defs);
+bool df_flag_true(const struct df_flag *f);
+
+/* instr_mount.c: a --mount value whose from= holds a '$' not at its end. */
+bool df_mount_from_has_var(const char *spec);
+
+/* instr_mount.c: expand every key=value value of a --mount spec with
+ * opts (BuildKit expands per field), giving the spec back re-quoted. */
+struct bld_shell_opts;
+struct bld_shell_usage;
+char *df_mount_expand(const char *spec, const struct bld_shell_opts *opts,
+                      struct bld_shell_usage *usage, struct cb_err **err);
 
 #endif

@@ -45,6 +45,7 @@ struct bld_kv {
     char *key;
     char *value;   /* NULL for "ARG name" without a default */
     char *comment; /* ARG doc comment ("sets foo"), or NULL */
+    bool legacy;   /* ENV/LABEL written "key value" (no '=') */
 };
 
 struct bld_kvs {
@@ -65,17 +66,24 @@ struct bld_cmdline {
     size_t nfiles;
 };
 
-enum bld_mount_type {
-    BLD_MOUNT_BIND,
-    BLD_MOUNT_CACHE,
-    BLD_MOUNT_TMPFS,
-    BLD_MOUNT_SECRET,
-    BLD_MOUNT_SSH
+/* RUN --mount as written in the Dockerfile (the frontend's view; the
+ * executor has its own struct bld_mount in builder/exec/mounts.h).  The
+ * numeric values match the executor's enums. */
+enum bld_run_mount_type {
+    BLD_RUN_MOUNT_BIND,
+    BLD_RUN_MOUNT_CACHE,
+    BLD_RUN_MOUNT_TMPFS,
+    BLD_RUN_MOUNT_SECRET,
+    BLD_RUN_MOUNT_SSH,
 };
-enum bld_mount_sharing { BLD_SHARING_SHARED, BLD_SHARING_PRIVATE, BLD_SHARING_LOCKED };
+enum bld_run_mount_sharing {
+    BLD_RUN_SHARING_SHARED,
+    BLD_RUN_SHARING_PRIVATE,
+    BLD_RUN_SHARING_LOCKED
+};
 
-struct bld_mount {
-    enum bld_mount_type type;
+struct bld_run_mount {
+    enum bld_run_mount_type type;
     char *from;   /* stage, image or context; NULL: the build context */
     char *source; /* path inside from */
     char *target;
@@ -83,7 +91,7 @@ struct bld_mount {
     char *env; /* secret exposed as this env var */
     bool read_only;
     bool required;
-    enum bld_mount_sharing sharing;
+    enum bld_run_mount_sharing sharing;
     bool has_mode, has_uid, has_gid;
     uint32_t mode;
     uint32_t uid, gid;
@@ -124,9 +132,10 @@ struct bld_instr_copy {
 
 struct bld_instr_run {
     struct bld_cmdline cmd;
-    struct bld_mount *mounts;
+    struct bld_run_mount *mounts;
     size_t nmounts;
-    enum bld_network network; /* BLD_NET_UNSET when not given */
+    struct cb_strv mount_specs; /* the --mount values (expanded by bld_instr_expand) */
+    enum bld_network network;   /* BLD_NET_UNSET when not given */
     enum bld_security security;
     struct bld_device *devices;
     size_t ndevices;
@@ -182,7 +191,7 @@ int bld_expose_parse(const char *spec, struct cb_strv *out, struct cb_err **err)
 /* RUN --device value. */
 int bld_device_parse(const char *value, struct bld_device *out, struct cb_err **err);
 /* RUN --mount value. */
-int bld_mount_parse(const char *value, struct bld_mount *out, struct cb_err **err);
-void bld_mount_release(struct bld_mount *m);
+int bld_run_mount_parse(const char *value, struct bld_run_mount *out, struct cb_err **err);
+void bld_run_mount_release(struct bld_run_mount *m);
 
 #endif

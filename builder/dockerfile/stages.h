@@ -72,6 +72,16 @@ struct bld_expand_opts {
 int bld_stages_expand(struct bld_dockerfile *df, const struct bld_expand_opts *opts,
                       struct cb_strv *unused, struct cb_err **err);
 
+/* Resolve --target (stage name, case-insensitive): its index, or the last
+ * stage when target is NULL or empty; "target stage \"x\" could not be
+ * found" otherwise. */
+long bld_dockerfile_target(const struct bld_dockerfile *df, const char *target,
+                           struct cb_err **err);
+/* Stage dependencies (FROM <stage>, COPY --from, RUN --mount from=) must
+ * not form a cycle: "circular dependency detected on stage: NAME".  Call
+ * after bld_stages_expand. */
+int bld_dockerfile_check_cycles(const struct bld_dockerfile *df, struct cb_err **err);
+
 /* Whether name is one of BuildKit's predefined args (proxies, TARGET*,
  * BUILD*, BUILDKIT_*, SOURCE_DATE_EPOCH). */
 bool bld_arg_is_predefined(const char *name);
