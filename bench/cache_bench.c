@@ -60,23 +60,24 @@ static void make_tree(const char *dir, long n)
 }
 
 struct run {
-    double ms;
+    double ms, load_ms;
     struct cache_statcache_stats st;
     struct oci_digest d;
 };
 
 /* One digest of the tree, loading and saving the cache at scpath (NULL: none). */
-static struct run run_once(int rootfd, const char *scpath)
+static struct run run_once(int rootfd, const char *scpath, int threads)
 {
     struct cb_err *err = NULL;
     struct run r = {0};
     double t0 = now_ms();
     cleanup_statcache struct cache_statcache *sc = NULL;
     struct cache_contenthash_opts o = {
-        .root_fd = rootfd, .paths = (const char *const[]){"."}, .n_paths = 1};
+        .root_fd = rootfd, .paths = (const char *const[]){"."}, .n_paths = 1, .threads = threads};
 
     if (scpath && !(sc = cache_statcache_open(scpath, &err)))
         die(err);
+    r.load_ms = now_ms() - t0;
     o.statcache = sc;
     if (cache_contenthash(&o, &r.d, &err) < 0 || cache_statcache_save(sc, &err) < 0)
         die(err);
@@ -100,8 +101,8 @@ static int dbl_cmp(const void *a, const void *b)
 
 static void report(const char *what, const struct run *r)
 {
-    printf("%-8s %9.2f ms  files hashed %6zu  cache hits %6zu  loaded %6zu\n", what, r->ms,
-           r->st.files_hashed, r->st.hits, r->st.loaded);
+    printf("%-8s %8.2f ms (cache load %5.2f ms)  files hashed %6zu  cache hits %6zu\n", what, r->ms,
+           r->load_ms, r->st.files_hashed, r->st.hits);
 }
 
 int main(int argc, char **argv)
@@ -114,6 +115,8 @@ int main(int argc, char **argv)
     double warm[64];
     int nwarm = getenv("CACHE_BENCH_WARM_RUNS") ? atoi_env("CACHE_BENCH_WARM_RUNS") : 7;
     struct run r;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = ncpu > 1 ? (ncpu > 8 ? 8 : (int)ncpu) : 1;
 
     if (!dir || n <= 0)
         die(err);
@@ -124,23 +127,27 @@ int main(int argc, char **argv)
         nanosleep(&settle, NULL); /* past the racy window */
     }
     cleanup_close int rootfd = open(ctx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    printf("context: %ld files under %s\n", n, ctx);
-    report("cold", (r = run_once(rootfd, scpath), &r));
-    for (int i = 0; i < nwarm; i++) {
-        r = run_once(rootfd, scpath);
-        warm[i] = r.ms;
+    printf("context: %ld files under %s, %d threads\n", n, ctx, threads);
+    report("cold", (r = run_once(rootfd, scpath, threads), &r));
+    for (int t = 1; t <= threads; t += threads > 1 ? threads - 1 : 1) {
+        char what[32];
+        for (int i = 0; i < nwarm; i++) {
+            r = run_once(rootfd, scpath, t);
+            warm[i] = r.ms;
+        }
+        qsort(warm, (size_t)nwarm, sizeof(warm[0]), dbl_cmp);
+        r.ms = warm[nwarm / 2];
+        snprintf(what, sizeof(what), "warm/%dt", t);
+        report(what, &r);
     }
-    qsort(warm, (size_t)nwarm, sizeof(warm[0]), dbl_cmp);
-    r.ms = warm[nwarm / 2];
-    report("warm", &r);
-    report("nocache", (r = run_once(rootfd, NULL), &r));
+    report("nocache", (r = run_once(rootfd, NULL, threads), &r));
     {
         cleanup_free char *f = xasprintf("%s/d000/f00000.txt", ctx);
         if (cb_write_file_atomic(f, "edited\n", 7, 0644, &err) < 0)
             die(err);
         nanosleep(&settle, NULL);
     }
-    report("1 edit", (r = run_once(rootfd, scpath), &r));
+    report("1 edit", (r = run_once(rootfd, scpath, threads), &r));
     if (argc <= 2 && cb_rm_rf(dir, &err) < 0)
         die(err);
     free(dir);

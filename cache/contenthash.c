@@ -21,6 +21,7 @@
 #include "contenthash.h"
 #include "../base/cleanup.h"
 #include "../base/fsutil.h"
+#include "../base/parallel.h"
 #include "../base/strv.h"
 #include "../base/xalloc.h"
 #include "../base/banned.h"
@@ -34,6 +35,7 @@ struct walk {
     const struct cache_contenthash_opts *o;
     struct cb_buf rel; /* the current path relative to the root */
     int depth;
+    bool parallel; /* a parallel pass may still be made */
 };
 
 static void walk_release(struct walk *w)
@@ -91,13 +93,35 @@ static enum cache_filter_result filter(const struct walk *w, bool is_dir)
     return w->o->filter(w->o->filter_data, w->rel.data, is_dir);
 }
 
-static int name_cmp(const void *a, const void *b)
+/* A directory entry; the parallel pass fills in done..sub for directories. */
+struct dent {
+    char *name;
+    unsigned char type; /* readdir's d_type */
+    bool done;
+    int kept;
+    struct stat st;
+    struct oci_digest sub;
+};
+
+struct dents {
+    struct dent *v;
+    size_t n, alloc;
+};
+
+static void dents_release(struct dents *d)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    for (size_t i = 0; i < d->n; i++)
+        free(d->v[i].name);
+    free(d->v);
 }
 
-/* The sorted names in the directory open at fd (fd stays open). */
-static int list_dir(const struct walk *w, int fd, struct cb_strv *names, struct cb_err **err)
+static int dent_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct dent *)a)->name, ((const struct dent *)b)->name);
+}
+
+/* The entries of the directory open at fd (fd stays open), sorted. */
+static int list_dir(const struct walk *w, int fd, struct dents *out, struct cb_err **err)
 {
     int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     cleanup_dir DIR *d = NULL;
@@ -111,44 +135,114 @@ static int list_dir(const struct walk *w, int fd, struct cb_strv *names, struct 
     rewinddir(d);
     errno = 0;
     while ((de = readdir(d))) {
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-            cb_strv_push(names, de->d_name);
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+            XGROW(out->v, out->n + 1, out->alloc);
+            out->v[out->n++] = (struct dent){.name = xstrdup(de->d_name), .type = de->d_type};
+        }
         errno = 0;
     }
     if (errno)
         return cb_fail(err, CB_EIO, errno, "read directory '%s'", rel_of(w));
-    if (names->n)
-        qsort(names->v, names->n, sizeof(*names->v), name_cmp);
+    if (out->n)
+        qsort(out->v, out->n, sizeof(*out->v), dent_cmp);
     return 0;
 }
 
 static int put_node(struct walk *w, struct oci_hasher *h, int fd, const char *name,
                     const struct stat *st, struct cb_err **err);
+static int subdir_digest(struct walk *w, int fd, const char *name, struct oci_digest *out,
+                         struct cb_err **err);
+static void put_dir_record(const struct walk *w, struct oci_hasher *h, const char *name,
+                           const struct stat *st, const struct oci_digest *sub);
+
+/* Append "/name" (or "name" at the root) to w->rel. */
+static int rel_push(struct walk *w, const char *name, struct cb_err **err)
+{
+    if ((w->rel.len && cb_buf_addc(&w->rel, '/', err) < 0) || cb_buf_adds(&w->rel, name, err) < 0)
+        return cb_wrap(err, "path too long under '%s'", rel_of(w));
+    return 0;
+}
+
+struct par {
+    const struct walk *w;
+    int fd;
+    struct dents *ents;
+    size_t *dirs; /* indexes of the directories in ents */
+};
+
+/* One subdirectory of a parallel pass, with a walk of its own. */
+static int par_job(void *userdata, size_t i, struct cb_err **err)
+{
+    struct par *p = userdata;
+    struct dent *d = &p->ents->v[p->dirs[i]];
+    __attribute__((cleanup(walk_release))) struct walk w = {.o = p->w->o, .depth = p->w->depth};
+    int rc;
+
+    cb_buf_init(&w.rel, CH_PATH_LIMIT);
+    if ((p->w->rel.len && (rc = cb_buf_add(&w.rel, p->w->rel.data, p->w->rel.len, err)) < 0) ||
+        (rc = rel_push(&w, d->name, err)) < 0)
+        return rc;
+    if (fstatat(p->fd, d->name, &d->st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno != ENOENT)
+            return cb_fail(err, CB_EIO, errno, "stat '%s'", rel_of(&w));
+        d->done = true; /* removed while we walk: as if never there */
+        return 0;
+    }
+    if (!S_ISDIR(d->st.st_mode))
+        return 0; /* replaced by a non-directory: the sequential pass takes it */
+    if ((rc = subdir_digest(&w, p->fd, d->name, &d->sub, err)) < 0)
+        return rc;
+    d->kept = rc;
+    d->done = true;
+    return 0;
+}
+
+/* Walk the subdirectories of the directory open at fd on several threads,
+ * once per walk: the first directory with two or more subdirectories. */
+static int parallel_pass(struct walk *w, int fd, struct dents *ents, struct cb_err **err)
+{
+    cleanup_free size_t *dirs = xcalloc(ents->n + 1, sizeof(*dirs));
+    struct par p = {.w = w, .fd = fd, .ents = ents, .dirs = dirs};
+    size_t nd = 0;
+
+    for (size_t i = 0; i < ents->n; i++)
+        if (ents->v[i].type == DT_DIR)
+            dirs[nd++] = i;
+    if (nd < 2)
+        return 0;
+    w->parallel = false;
+    return cb_parallel(nd, w->o->threads, par_job, &p, err);
+}
 
 /* The digest of the children of the directory open at fd: 1 when kept, 0
  * when left out (excluded itself and no child kept). */
 static int dir_digest(struct walk *w, int fd, bool keep_self, struct oci_digest *out,
                       struct cb_err **err)
 {
-    cleanup_strv_s struct cb_strv names = CB_STRV_INIT;
+    __attribute__((cleanup(dents_release))) struct dents ents = {0};
     cleanup_hasher struct oci_hasher *h = oci_hasher_new();
     size_t base = w->rel.len, kept = 0;
     int rc;
 
     if (w->depth >= CH_MAX_DEPTH)
         return cb_fail(err, CB_EINVAL, 0, "'%s': directories nested too deeply", rel_of(w));
-    if ((rc = list_dir(w, fd, &names, err)) < 0)
+    if ((rc = list_dir(w, fd, &ents, err)) < 0)
         return rc;
     w->depth++;
-    for (size_t i = 0; i < names.n; i++) {
-        struct stat cst;
-        if ((base && (rc = cb_buf_addc(&w->rel, '/', err)) < 0) ||
-            (rc = cb_buf_adds(&w->rel, names.v[i], err)) < 0)
-            return cb_wrap(err, "path too long under '%s'", rel_of(w));
-        if (fstatat(fd, names.v[i], &cst, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (w->parallel && (rc = parallel_pass(w, fd, &ents, err)) < 0)
+        return rc;
+    for (size_t i = 0; i < ents.n; i++) {
+        struct dent *d = &ents.v[i];
+        if ((rc = rel_push(w, d->name, err)) < 0)
+            return rc;
+        if (d->done) {
+            if (d->kept)
+                put_dir_record(w, h, d->name, &d->st, &d->sub);
+            kept += (size_t)d->kept;
+        } else if (fstatat(fd, d->name, &d->st, AT_SYMLINK_NOFOLLOW) < 0) {
             if (errno != ENOENT) /* removed while we walk: as if never there */
                 return cb_fail(err, CB_EIO, errno, "stat '%s'", rel_of(w));
-        } else if ((rc = put_node(w, h, fd, names.v[i], &cst, err)) < 0) {
+        } else if ((rc = put_node(w, h, fd, d->name, &d->st, err)) < 0) {
             return rc;
         } else {
             kept += (size_t)rc;
@@ -209,36 +303,52 @@ static int put_leaf(struct walk *w, struct oci_hasher *h, int fd, const char *na
     return 0;
 }
 
+/* The children's digest of directory name in fd (fd itself when name is
+ * NULL), filtered: 1 kept, 0 excluded. */
+static int subdir_digest(struct walk *w, int fd, const char *name, struct oci_digest *out,
+                         struct cb_err **err)
+{
+    enum cache_filter_result f = filter(w, true);
+    cleanup_close int dfd = -1;
+
+    if (f == CACHE_FILTER_EXCLUDE)
+        return 0;
+    if (name) {
+        dfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0)
+            return cb_fail(err, CB_EIO, errno, "open directory '%s'", rel_of(w));
+    }
+    return dir_digest(w, name ? dfd : fd, f == CACHE_FILTER_INCLUDE, out, err);
+}
+
+static void put_dir_record(const struct walk *w, struct oci_hasher *h, const char *name,
+                           const struct stat *st, const struct oci_digest *sub)
+{
+    if (name)
+        oci_hasher_update(h, name, strlen(name) + 1);
+    put_header(w, h, st);
+    oci_hasher_update(h, sub->bytes, sizeof(sub->bytes));
+}
+
 /* Add the record of entry name in directory fd (or of fd itself when name
  * is NULL) to h, preceded by "name\0" when name is set: 1 kept, 0 excluded. */
 static int put_node(struct walk *w, struct oci_hasher *h, int fd, const char *name,
                     const struct stat *st, struct cb_err **err)
 {
-    bool is_dir = S_ISDIR(st->st_mode);
-    enum cache_filter_result f = filter(w, is_dir);
     struct oci_digest sub;
     int rc;
 
-    if (f == CACHE_FILTER_EXCLUDE || (f == CACHE_FILTER_EXCLUDE_SELF && !is_dir))
-        return 0;
-    if (is_dir) {
-        cleanup_close int dfd = -1;
-        if (name) {
-            dfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (dfd < 0)
-                return cb_fail(err, CB_EIO, errno, "open directory '%s'", rel_of(w));
-        }
-        rc = dir_digest(w, name ? dfd : fd, f == CACHE_FILTER_INCLUDE, &sub, err);
-        if (rc <= 0)
+    if (S_ISDIR(st->st_mode)) {
+        if ((rc = subdir_digest(w, fd, name, &sub, err)) <= 0)
             return rc;
+        put_dir_record(w, h, name, st, &sub);
+        return 1;
     }
+    if (filter(w, false) != CACHE_FILTER_INCLUDE)
+        return 0;
     if (name)
         oci_hasher_update(h, name, strlen(name) + 1);
     put_header(w, h, st);
-    if (is_dir) {
-        oci_hasher_update(h, sub.bytes, sizeof(sub.bytes));
-        return 1;
-    }
     if ((rc = put_leaf(w, h, fd, name, st, err)) < 0)
         return rc;
     return 1;
@@ -293,7 +403,7 @@ int cache_contenthash(const struct cache_contenthash_opts *o, struct oci_digest 
                       struct cb_err **err)
 {
     cleanup_hasher struct oci_hasher *h = oci_hasher_new();
-    __attribute__((cleanup(walk_release))) struct walk w = {.o = o};
+    __attribute__((cleanup(walk_release))) struct walk w = {.o = o, .parallel = o->threads > 1};
     int rc;
 
     cb_buf_init(&w.rel, CH_PATH_LIMIT);

@@ -49,6 +49,9 @@ struct cache_contenthash_opts {
     void *filter_data;
     struct cache_statcache *statcache; /* NULL reads every file */
     bool with_owner;                   /* hash uid/gid too (COPY --from a rootfs) */
+    /* Walk subdirectories on up to this many threads (<= 1: one).  With
+     * more, filter is called from several threads at once. */
+    int threads;
 };
 
 /* The digest of the selected sources.  CB_ENOTFOUND naming the path when a

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -58,6 +59,7 @@ struct cache_statcache {
     size_t nslots;   /* power of two, > 2n */
     bool dirty;
     struct cache_statcache_stats stats;
+    pthread_mutex_t lock; /* lookups and updates may come from several threads */
 };
 
 static int64_t ts_ns(const struct timespec *ts)
@@ -209,6 +211,7 @@ static void load(struct cache_statcache *sc)
 struct cache_statcache *cache_statcache_new_memory(void)
 {
     struct cache_statcache *sc = xcalloc(1, sizeof(*sc));
+    pthread_mutex_init(&sc->lock, NULL);
     rehash(sc, 0);
     return sc;
 }
@@ -231,6 +234,7 @@ void cache_statcache_free(struct cache_statcache *sc)
 {
     if (!sc)
         return;
+    pthread_mutex_destroy(&sc->lock);
     free(sc->path);
     free(sc->v);
     free(sc->slots);
@@ -253,17 +257,13 @@ char *cache_statcache_path(const char *root, const char *context_dir, struct cb_
 
 /* ---------------------------------------------------------------- lookup */
 
-static bool lookup(struct cache_statcache *sc, const struct stat *st, struct oci_digest *out,
-                   bool count_racy)
+/* Called with sc->lock held. */
+static bool lookup_locked(struct cache_statcache *sc, const struct disk_entry *d,
+                          struct oci_digest *out, bool count_racy)
 {
-    struct disk_entry d;
-    struct entry *e;
+    struct entry *e = find(sc, d->dev, d->ino);
 
-    if (!sc || !S_ISREG(st->st_mode))
-        return false;
-    stat_to_disk(st, &d);
-    e = find(sc, d.dev, d.ino);
-    if (!e || !entry_matches(e, &d))
+    if (!e || !entry_matches(e, d))
         return false;
     if (entry_racy(&e->d, e->trusted_before)) {
         sc->stats.racy += count_racy;
@@ -274,6 +274,21 @@ static bool lookup(struct cache_statcache *sc, const struct stat *st, struct oci
     out->algo = OCI_DIGEST_SHA256;
     memcpy(out->bytes, e->d.sha256, OCI_DIGEST_SHA256_LEN);
     return true;
+}
+
+static bool lookup(struct cache_statcache *sc, const struct stat *st, struct oci_digest *out,
+                   bool count_racy)
+{
+    struct disk_entry d;
+    bool hit;
+
+    if (!sc || !S_ISREG(st->st_mode))
+        return false;
+    stat_to_disk(st, &d);
+    pthread_mutex_lock(&sc->lock);
+    hit = lookup_locked(sc, &d, out, count_racy);
+    pthread_mutex_unlock(&sc->lock);
+    return hit;
 }
 
 bool cache_statcache_lookup(struct cache_statcache *sc, const struct stat *st,
@@ -324,16 +339,18 @@ int cache_statcache_digest_fd(struct cache_statcache *sc, int fd, struct oci_dig
         return rc;
     if (!sc)
         return 0;
-    sc->stats.files_hashed++;
-    sc->stats.bytes_hashed += n;
-    if (!S_ISREG(st.st_mode))
-        return 0;
     stat_to_disk(&st, &d);
     memcpy(d.sha256, out->bytes, OCI_DIGEST_SHA256_LEN);
-    struct entry *old = find(sc, d.dev, d.ino);
-    if (!old || !entry_matches(old, &d) || memcmp(old->d.sha256, d.sha256, sizeof(d.sha256)))
-        sc->dirty = true;
-    upsert(sc, &d, ts_ns(&now), true);
+    pthread_mutex_lock(&sc->lock);
+    sc->stats.files_hashed++;
+    sc->stats.bytes_hashed += n;
+    if (S_ISREG(st.st_mode)) {
+        struct entry *old = find(sc, d.dev, d.ino);
+        if (!old || !entry_matches(old, &d) || memcmp(old->d.sha256, d.sha256, sizeof(d.sha256)))
+            sc->dirty = true;
+        upsert(sc, &d, ts_ns(&now), true);
+    }
+    pthread_mutex_unlock(&sc->lock);
     return 0;
 }
 

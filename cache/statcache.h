@@ -15,7 +15,8 @@
  * saved, and on load an entry whose mtime or ctime is >= the cache file's
  * own mtime is re-hashed, as git does with its index.
  *
- * Not thread-safe: one build uses one cache from one thread at a time.
+ * Lookups and digests may run on several threads at once; open, save and
+ * free may not overlap with anything.
  */
 #ifndef CBUILD_CACHE_STATCACHE_H
 #define CBUILD_CACHE_STATCACHE_H

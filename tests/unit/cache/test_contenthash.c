@@ -255,3 +255,31 @@ TEST(contenthash_path_clean)
     ASSERT(!cache_path_clean("a/../..", &err));
     ASSERT(err && err->code == CB_EINVAL);
 }
+
+TEST(contenthash_threads_give_the_same_digest)
+{
+    cleanup_err struct cb_err *err = NULL;
+    cleanup_close int fd = -1;
+    struct oci_digest one, many, warm;
+    char p[64];
+    for (int i = 0; i < 200; i++) {
+        snprintf(p, sizeof(p), "ctx/d%d/e%d/f%d", i % 7, i % 3, i);
+        t_write(p, p);
+    }
+    make_tree("ctx/sub");
+    fd = open("ctx", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct cache_contenthash_opts o = {
+        .root_fd = fd, .paths = (const char *const[]){"."}, .n_paths = 1, .filter = no_secrets};
+    ASSERT_OK(cache_contenthash(&o, &one, &err), err);
+    o.threads = 4;
+    o.statcache = cache_statcache_new_memory();
+    ASSERT_OK(cache_contenthash(&o, &many, &err), err);
+    ASSERT(oci_digest_equal(&one, &many));
+    ASSERT_OK(cache_contenthash(&o, &warm, &err), err);
+    ASSERT(oci_digest_equal(&one, &warm));
+    struct cache_statcache_stats st;
+    cache_statcache_get_stats(o.statcache, &st);
+    ASSERT_INT_EQ(st.hits + st.files_hashed,
+                  2 * 204); /* 200 + sub/{a.txt,main.c,util.c,secret.env} */
+    cache_statcache_free(o.statcache);
+}
