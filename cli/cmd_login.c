@@ -51,7 +51,7 @@ int cmd_login(int argc, char **argv, struct cli_env *env)
     cleanup_free char *host = NULL, *stdin_pass = NULL, *where = NULL;
     cleanup_registry struct oci_registry *r = NULL;
     struct cli_reg reg;
-    struct cb_err *err = NULL;
+    cleanup_err struct cb_err *err = NULL;
     int rc;
 
     (void)env;
@@ -97,7 +97,7 @@ int cmd_logout(int argc, char **argv, struct cli_env *env)
                                        "Remove stored credentials for a registry.", opts};
     cleanup_strv_s struct cb_strv args = CB_STRV_INIT;
     cleanup_free char *host = NULL;
-    struct cb_err *err = NULL;
+    cleanup_err struct cb_err *err = NULL;
     bool found = false;
     int rc;
 

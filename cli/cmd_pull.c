@@ -33,7 +33,7 @@ int cmd_pull(int argc, char **argv, struct cli_env *env)
     struct oci_platform plat;
     struct oci_pull_result res = {0};
     struct cli_reg reg;
-    struct cb_err *err = NULL;
+    cleanup_err struct cb_err *err = NULL;
     char ds[OCI_DIGEST_STR_MAX], sz[32];
     int rc;
 

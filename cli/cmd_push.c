@@ -39,7 +39,7 @@ int cmd_push(int argc, char **argv, struct cli_env *env)
     struct oci_descriptor desc;
     struct oci_push_result res;
     struct cli_reg reg;
-    struct cb_err *err = NULL;
+    cleanup_err struct cb_err *err = NULL;
     char ds[OCI_DIGEST_STR_MAX], sz[32];
     int rc;
 

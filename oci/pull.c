@@ -240,13 +240,16 @@ int oci_pull(struct oci_layout *l, const struct oci_pull_req *req, struct oci_pu
     }
     oci_descriptor_release(&out->desc);
     oci_descriptor_release(&out->manifest);
-    if (req->policy == OCI_PULL_NEVER)
+    if (req->policy == OCI_PULL_NEVER) {
+        oci_pull_result_release(out);
         return cb_fail(err, CB_ENOTFOUND, 0, "image '%s' not found locally (--pull=never)",
                        req->ref);
+    }
     out->from_registry = true;
-    if (pull_remote(l, &ref, req, out, err) < 0)
+    if (pull_remote(l, &ref, req, out, err) < 0 ||
+        oci_layout_tag(l, out->name, &out->desc, err) < 0) {
+        oci_pull_result_release(out);
         return cb_wrap(err, "pull '%s'", req->ref);
-    if (oci_layout_tag(l, out->name, &out->desc, err) < 0)
-        return cb_wrap(err, "pull '%s'", req->ref);
+    }
     return 0;
 }

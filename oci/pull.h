@@ -43,7 +43,8 @@ struct oci_pull_result {
 
 void oci_pull_result_release(struct oci_pull_result *r);
 
-/* Pull req->ref into l and tag it with its full name (see store.h).  With
+/* Pull req->ref into l and tag it with its full name (see store.h); on
+ * failure out holds nothing (no release needed).  With
  * OCI_PULL_NEVER and no local image: CB_ENOTFOUND "image 'REF' not found
  * locally (--pull=never)". */
 int oci_pull(struct oci_layout *l, const struct oci_pull_req *req, struct oci_pull_result *out,
