@@ -1,10 +1,15 @@
 /* gc.c - LRU pruning of cache records under a storage limit, and the set of
  * blobs the cache keeps alive (see gc.h). */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "gc.h"
 #include "../base/cleanup.h"
+#include "../base/fsutil.h"
 #include "../base/xalloc.h"
 #include "../base/banned.h"
 
@@ -110,6 +115,25 @@ static void roots_from(const struct blob_set *s, struct cache_gc_roots *roots)
             roots->v[roots->n++] = s->v[i].digest;
 }
 
+/* Stat cache files (one per context, cache/statcache.h) not saved for
+ * max_age_s seconds, or all of them when max_age_s < 0. */
+static void prune_statcaches(struct cache_records *r, int64_t max_age_s)
+{
+    cleanup_free char *dir = xasprintf("%s/cache/statcache", cache_records_root_peek(r));
+    cleanup_dir DIR *d = opendir(dir);
+    time_t now = time(NULL);
+    struct dirent *de;
+    struct stat st;
+
+    if (!d)
+        return;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.' || !strncmp(de->d_name, ".tmp-", 5))
+            if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISREG(st.st_mode) && (max_age_s < 0 || now - st.st_mtim.tv_sec > max_age_s))
+                unlinkat(dirfd(d), de->d_name, 0);
+}
+
 int cache_gc_prune(struct cache_records *r, const struct cache_gc_opts *opts,
                    struct cache_gc_stats *stats, struct cache_gc_roots *roots, struct cb_err **err)
 {
@@ -122,7 +146,8 @@ int cache_gc_prune(struct cache_records *r, const struct cache_gc_opts *opts,
 
     if ((rc = cache_records_list(r, &recs, &n, err)) < 0)
         return rc;
-    qsort(recs, n, sizeof(*recs), lru_cmp);
+    if (n)
+        qsort(recs, n, sizeof(*recs), lru_cmp);
     blob_set_build(&set, recs, n);
     for (size_t j = 0; j < set.n; j++)
         st.bytes_kept += set.v[j].size;
@@ -137,8 +162,10 @@ int cache_gc_prune(struct cache_records *r, const struct cache_gc_opts *opts,
     st.records_kept = n - st.records_removed;
     st.bytes_released = uc.released;
     st.bytes_kept -= uc.released;
-    if (!opts->dry_run)
+    if (!opts->dry_run) {
         cache_records_clean_temp(r, 3600);
+        prune_statcaches(r, opts->keep_storage > 0 ? CACHE_GC_STATCACHE_MAX_AGE : -1);
+    }
     if (rc == 0 && roots)
         roots_from(&set, roots);
     if (stats)

@@ -7,6 +7,10 @@
  * keep_storage <= 0 drops every record.  The cache removes only records:
  * the store's blob gc (oci_layout_gc) then deletes the blobs nothing else
  * roots, using the digests the cache still references as extra roots.
+ * Pruning also deletes the per-context stat cache files (cache/statcache.h):
+ * all of them when every record goes, else those not rewritten for
+ * CACHE_GC_STATCACHE_MAX_AGE (a context unchanged that long is hashed once
+ * more on its next build).
  */
 #ifndef CBUILD_CACHE_GC_H
 #define CBUILD_CACHE_GC_H
@@ -18,6 +22,8 @@
 #include "records.h"
 #include "../base/error.h"
 #include "../oci/digest.h"
+
+#define CACHE_GC_STATCACHE_MAX_AGE ((int64_t)30 * 24 * 3600)
 
 struct cache_gc_opts {
     int64_t keep_storage; /* bytes; <= 0 drops every record */

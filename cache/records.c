@@ -24,6 +24,7 @@
 #include "../base/banned.h"
 
 struct cache_records {
+    char *root;
     char *dir;
     int dirfd;
 };
@@ -217,6 +218,7 @@ struct cache_records *cache_records_open(const char *root, struct cb_err **err)
         return NULL;
     }
     r = xcalloc(1, sizeof(*r));
+    r->root = xstrdup(root);
     r->dir = TAKE_PTR(dir);
     r->dirfd = fd;
     return r;
@@ -227,6 +229,7 @@ void cache_records_free(struct cache_records *r)
     if (!r)
         return;
     close(r->dirfd);
+    free(r->root);
     free(r->dir);
     free(r);
 }
@@ -377,6 +380,11 @@ int cache_records_list(struct cache_records *r, struct cache_record ***out, size
     *out = v;
     *n = count;
     return 0;
+}
+
+const char *cache_records_root_peek(const struct cache_records *r)
+{
+    return r->root;
 }
 
 void cache_records_list_free(struct cache_record **v, size_t n)

@@ -94,6 +94,9 @@ int cache_records_list(struct cache_records *r, struct cache_record ***out, size
                        struct cb_err **err);
 void cache_records_list_free(struct cache_record **v, size_t n);
 
+/* The store root given to cache_records_open() (valid while r lives). */
+const char *cache_records_root_peek(const struct cache_records *r);
+
 /* Remove temp files left by writers that died (older than max_age_s). */
 void cache_records_clean_temp(struct cache_records *r, int64_t max_age_s);
 

@@ -1,4 +1,6 @@
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "harness.h"
@@ -147,4 +149,22 @@ TEST(gc_roots_include_configs)
     cache_gc_roots_release(&roots);
     ASSERT_OK(cache_gc_mark_roots(r, mark_count, &marked, &err), err);
     ASSERT_INT_EQ(marked, 2);
+}
+
+TEST(gc_prunes_stat_caches)
+{
+    cleanup_err struct cb_err *err = NULL;
+    cleanup_cache_records struct cache_records *r = cache_records_open("store", &err);
+    struct cache_gc_opts o = {.keep_storage = 1000};
+    struct timespec old[2] = {{1000, 0}, {1000, 0}};
+    struct stat st;
+    t_write("store/cache/statcache/aaaa", "recent");
+    t_write("store/cache/statcache/bbbb", "old");
+    ASSERT_INT_EQ(utimensat(AT_FDCWD, "store/cache/statcache/bbbb", old, 0), 0);
+    ASSERT_OK(cache_gc_prune(r, &o, NULL, NULL, &err), err);
+    ASSERT_INT_EQ(stat("store/cache/statcache/aaaa", &st), 0);
+    ASSERT(stat("store/cache/statcache/bbbb", &st) < 0);
+    o.keep_storage = 0;
+    ASSERT_OK(cache_gc_prune(r, &o, NULL, NULL, &err), err);
+    ASSERT(stat("store/cache/statcache/aaaa", &st) < 0);
 }
