@@ -297,3 +297,75 @@ int bld_device_parse(const char *value, struct bld_device *out, struct cb_err **
         return cb_fail(err, CB_ESYNTAX, 0, "device name is required");
     return 0;
 }
+
+/* ---------------------------------------------------------- Go formatting */
+
+/* fmtFrac: the prec-digit fraction of v without trailing zeros. */
+static void frac(char *buf, size_t sz, uint64_t v, int prec, uint64_t *rest)
+{
+    char digits[16];
+    int n = 0;
+    bool print = false;
+    for (int i = 0; i < prec; i++) {
+        int d = (int)(v % 10);
+        print = print || d != 0;
+        if (print)
+            digits[n++] = (char)('0' + d);
+        v /= 10;
+    }
+    buf[0] = 0;
+    if (n) {
+        size_t k = 0;
+        buf[k++] = '.';
+        while (n > 0 && k + 1 < sz)
+            buf[k++] = digits[--n];
+        buf[k] = 0;
+    }
+    *rest = v;
+}
+
+char *bld_go_duration(int64_t ns)
+{
+    if (ns == 0)
+        return xstrdup("0s");
+    bool neg = ns < 0;
+    uint64_t u = neg ? (uint64_t)(-(ns + 1)) + 1 : (uint64_t)ns;
+    char f[16];
+    uint64_t rest;
+    const char *sign = neg ? "-" : "";
+    if (u < 1000000000ULL) {
+        if (u < 1000)
+            return xasprintf("%s%lluns", sign, (unsigned long long)u);
+        if (u < 1000000) {
+            frac(f, sizeof(f), u, 3, &rest);
+            return xasprintf("%s%llu%s\xC2\xB5s", sign, (unsigned long long)rest, f);
+        }
+        frac(f, sizeof(f), u, 6, &rest);
+        return xasprintf("%s%llu%sms", sign, (unsigned long long)rest, f);
+    }
+    frac(f, sizeof(f), u, 9, &rest);
+    unsigned long long secs = rest % 60, mins = rest / 60;
+    if (mins == 0)
+        return xasprintf("%s%llu%ss", sign, secs, f);
+    if (mins < 60)
+        return xasprintf("%s%llum%llu%ss", sign, mins, secs, f);
+    return xasprintf("%s%lluh%llum%llu%ss", sign, mins / 60, mins % 60, secs, f);
+}
+
+char *bld_healthcheck_string(const struct bld_healthcheck *h)
+{
+    struct cb_buf b;
+    cb_buf_init(&b, CB_BUF_LIMIT_DEFAULT);
+    (void)cb_buf_adds(&b, "HEALTHCHECK {Test:[", NULL);
+    for (size_t i = 0; i < h->test.n; i++)
+        (void)cb_buf_addf(&b, NULL, "%s%s", i ? " " : "", h->test.v[i]);
+    const int64_t d[] = {h->interval_ns, h->timeout_ns, h->start_period_ns, h->start_interval_ns};
+    const char *names[] = {"Interval", "Timeout", "StartPeriod", "StartInterval"};
+    (void)cb_buf_addc(&b, ']', NULL);
+    for (int i = 0; i < 4; i++) {
+        cleanup_free char *s = bld_go_duration(d[i]);
+        (void)cb_buf_addf(&b, NULL, " %s:%s", names[i], s);
+    }
+    (void)cb_buf_addf(&b, NULL, " Retries:%d}", h->retries);
+    return cb_buf_detach(&b, NULL);
+}

@@ -186,6 +186,11 @@ int bld_instr_expand(struct bld_instr *in, char escape, bld_lookup_fn lookup, vo
 
 /* A Go duration ("1m30s", "50ns") in nanoseconds. */
 int bld_parse_duration(const char *s, int64_t *out, struct cb_err **err);
+/* Go's time.Duration.String ("1m30s", "100ms", "0s"), allocated. */
+char *bld_go_duration(int64_t ns);
+/* The image-history text of a HEALTHCHECK: Go's "%+v" of the config,
+ * "HEALTHCHECK {Test:[CMD-SHELL x] Interval:1s Timeout:0s ...}". */
+char *bld_healthcheck_string(const struct bld_healthcheck *h);
 /* EXPOSE spec -> "port/proto" strings (ranges expanded) appended to out. */
 int bld_expose_parse(const char *spec, struct cb_strv *out, struct cb_err **err);
 /* RUN --device value. */

@@ -186,3 +186,73 @@ long bld_dockerfile_target(const struct bld_dockerfile *df, const char *target, 
             return (long)i;
     return cb_fail(err, CB_EINVAL, 0, "target stage \"%s\" could not be found", target);
 }
+
+/* ------------------------------------------------------------- env helpers */
+
+static size_t key_len(const char *e)
+{
+    const char *eq = strchr(e, '=');
+    return eq ? (size_t)(eq - e) : strlen(e);
+}
+
+void bld_env_list_set(struct cb_strv *env, const char *key, const char *value)
+{
+    size_t kl = strlen(key);
+    for (size_t i = 0; i < env->n; i++)
+        if (key_len(env->v[i]) == kl && !memcmp(env->v[i], key, kl)) {
+            free(env->v[i]);
+            env->v[i] = xasprintf("%s=%s", key, value);
+            return;
+        }
+    cb_strv_pushf(env, "%s=%s", key, value);
+}
+
+void bld_env_split(const char *kv, char **key, char **value)
+{
+    size_t kl = key_len(kv);
+    *key = xstrndup(kv, kl);
+    *value = xstrdup(kv[kl] ? kv + kl + 1 : "");
+}
+
+void bld_run_env(const struct bld_kvs *args, const struct cb_strv *env, struct bld_kvs *out)
+{
+    for (size_t i = 0; env && i < env->n; i++) {
+        char *k, *v;
+        bld_env_split(env->v[i], &k, &v);
+        bld_kvs_set(out, k, v);
+        free(k);
+        free(v);
+    }
+    for (size_t i = 0; args && i < args->n; i++)
+        if (args->v[i].value && !bld_kvs_find(out, args->v[i].key))
+            bld_kvs_set(out, args->v[i].key, args->v[i].value);
+}
+
+static char *proxy_value(const struct bld_kvs *a, const char *upper, const char *lower)
+{
+    const struct bld_kv *kv = bld_kvs_find(a, lower);
+    if (!kv || !kv->value)
+        kv = bld_kvs_find(a, upper);
+    return kv && kv->value ? xstrdup(kv->value) : NULL;
+}
+
+bool bld_proxy_env_from_args(const struct bld_kvs *a, struct bld_proxy_env *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->http = proxy_value(a, "HTTP_PROXY", "http_proxy");
+    out->https = proxy_value(a, "HTTPS_PROXY", "https_proxy");
+    out->ftp = proxy_value(a, "FTP_PROXY", "ftp_proxy");
+    out->no = proxy_value(a, "NO_PROXY", "no_proxy");
+    out->all = proxy_value(a, "ALL_PROXY", "all_proxy");
+    return out->http || out->https || out->ftp || out->no || out->all;
+}
+
+void bld_proxy_env_release(struct bld_proxy_env *p)
+{
+    free(p->http);
+    free(p->https);
+    free(p->ftp);
+    free(p->no);
+    free(p->all);
+    memset(p, 0, sizeof(*p));
+}

@@ -82,6 +82,26 @@ long bld_dockerfile_target(const struct bld_dockerfile *df, const char *target,
  * after bld_stages_expand. */
 int bld_dockerfile_check_cycles(const struct bld_dockerfile *df, struct cb_err **err);
 
+/* Environment helpers with BuildKit's merge rules (dockerfile2llb). */
+
+/* addEnv: set key in a "K=V" list, replacing only the first entry with that
+ * key ("K" alone counts), else appending. */
+void bld_env_list_set(struct cb_strv *env, const char *key, const char *value);
+/* parseKeyValue: "k=v" -> k, v; "k" -> k, "" (both allocated). */
+void bld_env_split(const char *kv, char **key, char **value);
+/* toEnvMap: the variables a RUN sees.  ENV entries win over ARGs, the last
+ * duplicate ENV wins, the first duplicate ARG wins, ARGs without a value are
+ * left out.  out is filled in that order (ENV first). */
+void bld_run_env(const struct bld_kvs *args, const struct cb_strv *env, struct bld_kvs *out);
+
+/* Proxy settings taken from build args; the lower-case name wins. */
+struct bld_proxy_env {
+    char *http, *https, *ftp, *no, *all;
+};
+/* Returns false (and leaves out empty) when no proxy build arg is set. */
+bool bld_proxy_env_from_args(const struct bld_kvs *build_args, struct bld_proxy_env *out);
+void bld_proxy_env_release(struct bld_proxy_env *p);
+
 /* Whether name is one of BuildKit's predefined args (proxies, TARGET*,
  * BUILD*, BUILDKIT_*, SOURCE_DATE_EPOCH). */
 bool bld_arg_is_predefined(const char *name);
