@@ -36,13 +36,15 @@ int oci_export_format_parse(const char *s, enum oci_export_format *out, struct c
         {"oci", OCI_EXPORT_OCI_ARCHIVE},       {"oci-archive", OCI_EXPORT_OCI_ARCHIVE},
         {"oci-dir", OCI_EXPORT_LAYOUT},        {"oci-layout", OCI_EXPORT_LAYOUT},
         {"docker", OCI_EXPORT_DOCKER_ARCHIVE}, {"docker-archive", OCI_EXPORT_DOCKER_ARCHIVE},
+        {"rootfs", OCI_EXPORT_ROOTFS},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (!strcmp(s, names[i].name)) {
             *out = names[i].f;
             return 0;
         }
-    return cb_fail(err, CB_EINVAL, 0, "unknown format '%s' (want oci, oci-dir or docker)", s);
+    return cb_fail(err, CB_EINVAL, 0, "unknown format '%s' (want oci, oci-dir, docker or rootfs)",
+                   s);
 }
 
 /* ---------------------------------------------------------------- layout dir */
@@ -296,6 +298,9 @@ int oci_export(struct oci_layout *src, const struct oci_export_req *req, struct 
     case OCI_EXPORT_OCI_ARCHIVE:
     case OCI_EXPORT_DOCKER_ARCHIVE:
         r = export_tar(src, req, err);
+        break;
+    case OCI_EXPORT_ROOTFS:
+        r = export_rootfs(src, req, err);
         break;
     default:
         r = cb_fail(err, CB_EBUG, 0, "unknown export format %d", (int)req->format);

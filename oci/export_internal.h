@@ -31,4 +31,8 @@ int tar_add_blob(struct archive *a, struct oci_layout *src, const char *name,
  * dest; otherwise close and unlink tmp.  Returns r or the new error. */
 int finish_file(int fd, const char *tmp, const char *dest, int r, struct cb_err **err);
 
+/* Apply the one item's layers into the new directory req->dest
+ * (export_rootfs.c). */
+int export_rootfs(struct oci_layout *src, const struct oci_export_req *req, struct cb_err **err);
+
 #endif

@@ -183,9 +183,14 @@ static int do_tag(struct oci_index *x, void *ctx, struct cb_err **err)
     struct oci_descriptor d;
 
     (void)err;
-    if (t->name)
+    if (t->name) {
         remove_named(x, t->name);
-    else
+        /* an untagged entry for the digest is redundant once it has a name */
+        for (size_t i = x->n_manifests; i-- > 0;)
+            if (!ref_name(&x->manifests[i]) &&
+                oci_digest_equal(&x->manifests[i].digest, &t->desc->digest))
+                oci_index_remove(x, i);
+    } else
         for (size_t i = 0; i < x->n_manifests; i++)
             if (oci_digest_equal(&x->manifests[i].digest, &t->desc->digest))
                 return 0;

@@ -23,6 +23,7 @@
 
 #include "image.h"
 #include "layout.h"
+#include "../base/buf.h"
 #include "../base/error.h"
 
 struct oci_store;
@@ -103,6 +104,18 @@ int oci_store_tag(struct oci_store *s, const char *src, const char *dst, struct 
  * removed (may be NULL). */
 int oci_store_remove(struct oci_store *s, const char *name, bool force, struct cb_strv *removed,
                      struct cb_err **err);
+
+/* `cbuild images --format json`: a JSON array, one object per image
+ * (Name, Repository, Tag, Id, Digest, MediaType, Created, Size), indented;
+ * appended to out.  (store_json.c) */
+int oci_store_images_json(const struct oci_store_image *v, size_t n, struct cb_buf *out,
+                          struct cb_err **err);
+/* `cbuild inspect`: a JSON array with, per name, {Name, Id, Digest,
+ * MediaType, Manifest, Config} (the manifest and config documents as
+ * stored; for an index, Index too and the platform's manifest), indented. */
+int oci_store_inspect_json(struct oci_store *s, char *const *names, size_t n,
+                           const struct oci_platform *platform, struct cb_buf *out,
+                           struct cb_err **err);
 
 /* ---------------------------------------------------------------- unpacked layers */
 

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "layer.h"
 #include "store_internal.h"
 #include "../base/cleanup.h"
 #include "../base/fsutil.h"
@@ -127,5 +128,56 @@ int oci_store_prune(struct oci_store *s, const struct oci_gc_opts *opts,
         return cb_wrap(err, "prune '%s'", s->root);
     if (stats)
         *stats = st;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- unpacking */
+
+static int unpack_layer(struct oci_store *s, const struct oci_descriptor *layer,
+                        const struct oci_digest *diff_id, const char *tmp, struct cb_err **err)
+{
+    struct oci_layer_apply_opts o = {.mode = OCI_APPLY_OVERLAY};
+    cleanup_free char *blob = oci_layout_blob_path(s->layout, &layer->digest);
+    struct oci_layer_desc got;
+    char a[OCI_DIGEST_STR_MAX], b[OCI_DIGEST_STR_MAX];
+
+    if (oci_layer_apply_file(blob, tmp, &o, &got, err) < 0)
+        return cb_err_rc(err);
+    if (!oci_digest_equal(&got.digest, &layer->digest))
+        return cb_fail(err, CB_EDIGEST, 0, "blob '%s' changed: it hashes to '%s'",
+                       oci_digest_fmt(&layer->digest, a), oci_digest_fmt(&got.digest, b));
+    if (!oci_digest_equal(&got.diff_id, diff_id))
+        return cb_fail(err, CB_EDIGEST, 0, "layer '%s' has diff_id '%s', the image says '%s'",
+                       oci_digest_fmt(&layer->digest, a), oci_digest_fmt(&got.diff_id, b),
+                       oci_digest_fmt(diff_id, (char[OCI_DIGEST_STR_MAX]){0}));
+    return 0;
+}
+
+int oci_store_layer_ensure(struct oci_store *s, const struct oci_descriptor *layer,
+                           const struct oci_digest *diff_id, char **dir_out, struct cb_err **err)
+{
+    cleanup_free char *dir = oci_store_layer_dir(s, diff_id), *parent = NULL, *tmp = NULL,
+                      *prefix = NULL;
+    char hex[65];
+    int r;
+
+    if (!cb_path_exists(dir)) {
+        if (!oci_layout_has_blob(s->layout, &layer->digest))
+            return cb_fail(err, CB_ENOTFOUND, 0, "layer blob '%s' is not in the store",
+                           oci_digest_fmt(&layer->digest, (char[OCI_DIGEST_STR_MAX]){0}));
+        parent = cb_path_join(s->root, "layers");
+        prefix = xasprintf(".tmp-%.12s-", oci_digest_hex(diff_id, hex));
+        tmp = cb_mkdtemp(parent, prefix, err);
+        if (!tmp)
+            return cb_err_rc(err);
+        r = unpack_layer(s, layer, diff_id, tmp, err);
+        if (r >= 0 && rename(tmp, dir) < 0 && errno != EEXIST && errno != ENOTEMPTY)
+            r = cb_fail(err, CB_EIO, errno, "rename '%s' to '%s'", tmp, dir);
+        cb_rm_rf(tmp, NULL); /* gone after a rename; a loser's copy otherwise */
+        if (r < 0)
+            return cb_wrap(err, "unpack layer '%s'", oci_digest_fmt(diff_id, (char[72]){0}));
+    }
+    if (dir_out)
+        *dir_out = TAKE_PTR(dir);
     return 0;
 }
