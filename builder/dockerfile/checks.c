@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "checks_internal.h"
+#include "ignore_re.h"
 #include "../../base/buf.h"
 #include "../../base/cleanup.h"
 #include "../../base/xalloc.h"
@@ -246,10 +247,20 @@ void lint_abort(struct lint *l, int line, const char *fmt, ...)
 
 /* ------------------------------------------------------------ helpers */
 
-/* Levenshtein distance over runes (agext/levenshtein with unit costs). */
-static size_t distance(const char *a, const char *b)
+static size_t runes_of(const char *s, int **out)
 {
-    size_t na = strlen(a), nb = strlen(b);
+    size_t len = strlen(s), n = 0;
+    *out = xcalloc(len + 1, sizeof(int));
+    for (size_t i = 0; i < len; n++)
+        i += bld_re_utf8_decode(s + i, len - i, &(*out)[n]);
+    return n;
+}
+
+/* Levenshtein distance over runes (agext/levenshtein with unit costs). */
+static size_t distance(const char *sa, const char *sb)
+{
+    cleanup_free int *a = NULL, *b = NULL;
+    size_t na = runes_of(sa, &a), nb = runes_of(sb, &b);
     cleanup_free size_t *row = xcalloc(nb + 1, sizeof(size_t));
     for (size_t j = 0; j <= nb; j++)
         row[j] = j;
@@ -270,25 +281,14 @@ static size_t distance(const char *a, const char *b)
     return row[nb];
 }
 
-static char *lower(const char *s)
+const char *bld_check_suggest(const char *v, const char *const *options, size_t n)
 {
-    char *r = xstrdup(s);
-    for (char *p = r; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    return r;
-}
-
-const char *bld_check_suggest(const char *v, const char *const *options, size_t n,
-                              bool case_sensitive)
-{
-    cleanup_free char *val = case_sensitive ? xstrdup(v) : lower(v);
     const char *match = NULL;
     size_t mindist = 3;
     for (size_t i = 0; i < n; i++) {
-        cleanup_free char *opt = case_sensitive ? xstrdup(options[i]) : lower(options[i]);
-        if (!strcmp(val, opt))
+        if (!strcmp(v, options[i]))
             return NULL;
-        size_t d = distance(val, opt);
+        size_t d = distance(v, options[i]);
         if (d < mindist) {
             match = options[i];
             mindist = d;

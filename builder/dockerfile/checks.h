@@ -67,10 +67,10 @@ const struct bld_check_rule *bld_check_rule_at(size_t i);
 
 /* Helpers with BuildKit's exact behaviour, exposed for tests. */
 
-/* util/suggest: the closest of options (Levenshtein distance < 3), or NULL
- * when none is close enough or one equals v. */
-const char *bld_check_suggest(const char *v, const char *const *options, size_t n,
-                              bool case_sensitive);
+/* util/suggest, case-sensitive (as every check uses it): the first of the
+ * closest options (Levenshtein distance < 3), or NULL when none is close
+ * enough or one equals v. */
+const char *bld_check_suggest(const char *v, const char *const *options, size_t n);
 /* Whether an ARG/ENV name looks like it holds a secret. */
 bool bld_check_is_secret_name(const char *key);
 

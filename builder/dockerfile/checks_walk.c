@@ -96,7 +96,7 @@ static void report_unmatched(struct walk *w, struct sstate *st, const struct bld
         if (cb_strv_find(&st->args, v) >= 0 || !strcmp(v, "BUILDKIT_SBOM_SCAN_CONTEXT") ||
             !strcmp(v, "BUILDKIT_SBOM_SCAN_STAGE"))
             continue;
-        const char *s = bld_check_suggest(v, (const char *const *)keys.v, keys.n, true);
+        const char *s = bld_check_suggest(v, (const char *const *)keys.v, keys.n);
         if (s)
             lint_report(w->l, R_UNDEFINED_VAR, line,
                         "Usage of undefined variable '$%s' (did you mean $%s?)", v, s);
@@ -212,7 +212,7 @@ static void report_from_args(struct walk *w, const struct bld_shell_usage *u, in
         const char *v = u->unmatched.v[i];
         if (cb_strv_find(&keys, v) >= 0)
             continue;
-        const char *s = bld_check_suggest(v, (const char *const *)keys.v, keys.n, true);
+        const char *s = bld_check_suggest(v, (const char *const *)keys.v, keys.n);
         if (s)
             lint_report(w->l, R_UNDEFINED_ARG_IN_FROM, line,
                         "FROM argument '%s' is not declared (did you mean %s?)", v, s);
@@ -229,8 +229,7 @@ static char *suggest_any(struct walk *w, const struct bld_shell_usage *u)
     cleanup_strv_s struct cb_strv keys = CB_STRV_INIT;
     env_keys(&w->global, &keys);
     for (size_t i = 0; i < u->unmatched.n; i++) {
-        const char *s =
-            bld_check_suggest(u->unmatched.v[i], (const char *const *)keys.v, keys.n, true);
+        const char *s = bld_check_suggest(u->unmatched.v[i], (const char *const *)keys.v, keys.n);
         if (s)
             return xasprintf(" (did you mean %s?)", s);
     }
