@@ -6,6 +6,7 @@
 #include "conf.h"
 #include "../../base/buf.h"
 #include "../../builder/dockerfile/dockerfile_internal.h"
+#include "../../builder/dockerfile/gitref.h"
 #include "../../builder/dockerfile/stages.h"
 #include "../../base/banned.h"
 
@@ -448,6 +449,50 @@ static void doc_row(json_t *row, int ln, struct tally *t, void *ud)
     cb_err_free(err);
 }
 
+static bool field_eq(json_t *exp, const char *key, const char *got)
+{
+    const char *w = conf_str(exp, key);
+    return w ? got && !strcmp(got, w) : !got;
+}
+
+static void git_ref_row(json_t *row, int ln, struct tally *t, void *ud)
+{
+    struct bld_gitref g;
+    struct cb_err *err = NULL;
+    int rc = bld_gitref_parse(conf_str(row, "ref"), &g, &err);
+    json_t *exp = json_object_get(row, "expected");
+    bool ok;
+    if (json_is_null(exp)) {
+        const char *c = conf_str(row, "error_contains");
+        ok = c ? rc < 0 && strstr(err->msg, c) : rc <= 0;
+    } else {
+        ok = rc > 0 && field_eq(exp, "Remote", g.remote) &&
+             field_eq(exp, "ShortName", g.short_name) && field_eq(exp, "Ref", g.ref) &&
+             field_eq(exp, "SubDir", g.subdir) && field_eq(exp, "Checksum", g.checksum) &&
+             field_eq(exp, "MTime", g.mtime) &&
+             g.indistinguishable_from_local ==
+                 json_is_true(json_object_get(exp, "IndistinguishableFromLocal")) &&
+             g.unencrypted_tcp == json_is_true(json_object_get(exp, "UnencryptedTCP")) &&
+             g.fetch_by_commit == json_is_true(json_object_get(exp, "FetchByCommit"));
+    }
+    conf_result(t, ok, "git_ref.jsonl:%d: rc %d %s", ln, rc, err ? err->msg : "");
+    if (rc > 0)
+        bld_gitref_release(&g);
+    cb_err_free(err);
+}
+
+static void git_fragment_row(json_t *row, int ln, struct tally *t, void *ud)
+{
+    bool ok;
+    char *got = bld_gitref_fragment(conf_str(row, "ref"),
+                                    json_is_true(json_object_get(row, "keep_subdir")), &ok);
+    conf_result(t,
+                ok == json_is_true(json_object_get(row, "ok")) &&
+                    !strcmp(got, conf_str(row, "expected")),
+                "git_fragment_format.jsonl:%d: %s", ln, got);
+    free(got);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -468,6 +513,8 @@ int main(int argc, char **argv)
     conf_jsonl(d, "expose_ports.jsonl", expose_row, &t, NULL);
     conf_jsonl(d, "env_merge.jsonl", env_merge_row, &t, NULL);
     conf_jsonl(d, "convert.jsonl", convert_row, &t, NULL);
+    conf_jsonl(d, "git_ref.jsonl", git_ref_row, &t, NULL);
+    conf_jsonl(d, "git_fragment_format.jsonl", git_fragment_row, &t, NULL);
     printf("suite instructions: %d passed, %d failed\n", t.pass, t.fail);
     return t.fail ? 1 : 0;
 }
