@@ -34,12 +34,17 @@ static unsigned long long proc_starttime(pid_t pid)
     return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
+/* Not fsynced: after a crash a torn or missing owner file only means the
+ * entry counts as dead, which it is. */
 static int write_owner(const char *dir, const char *extra, struct cb_err **err)
 {
     cleanup_free char *path = cb_path_join(dir, "owner");
     cleanup_free char *text =
         xasprintf("%d %llu\n%s", (int)getpid(), proc_starttime(getpid()), extra ? extra : "");
-    return cb_write_file_atomic(path, text, strlen(text), 0600, err);
+    cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return cb_fail(err, CB_EIO, errno, "create '%s'", path);
+    return cb_write_all(fd, text, strlen(text), err);
 }
 
 char *bld_rundir_create(const char *state_dir, const char *prefix, struct cb_err **err)
