@@ -112,7 +112,7 @@ int cmd_debug_mkimage(int argc, char **argv, struct cli_env *env)
     cleanup_image struct oci_image img = {0};
     struct oci_mkimage_req req = {.config = &img};
     struct oci_descriptor d;
-    struct cb_err *err = NULL;
+    cleanup_err struct cb_err *err = NULL;
     char ds[OCI_DIGEST_STR_MAX];
     int rc = cli_parse(argc, argv, &u, 0, &args);
 

@@ -52,7 +52,7 @@ int cmd_images(int argc, char **argv, struct cli_env *env)
     cleanup_store struct oci_store *store = NULL;
     cleanup_buf struct cb_buf out = {0};
     struct oci_store_image *v = NULL;
-    struct cb_err *err = NULL;
+    cleanup_err struct cb_err *err = NULL;
     size_t n = 0;
     int rc = cli_parse(argc, argv, &u, 0, &args);
 

@@ -22,7 +22,7 @@ int cmd_inspect(int argc, char **argv, struct cli_env *env)
     cleanup_store struct oci_store *store = NULL;
     cleanup_buf struct cb_buf out = {0};
     struct oci_platform plat;
-    struct cb_err *err = NULL;
+    cleanup_err struct cb_err *err = NULL;
     int rc = cli_parse(argc, argv, &u, 0, &args);
 
     if (rc)

@@ -57,7 +57,7 @@ int cmd_load(int argc, char **argv, struct cli_env *env)
     cleanup_strv_s struct cb_strv args = CB_STRV_INIT;
     cleanup_store struct oci_store *store = NULL;
     struct oci_import_result res = {0};
-    struct cb_err *err = NULL;
+    cleanup_err struct cb_err *err = NULL;
     int rc = cli_parse(argc, argv, &u, 0, &args);
 
     if (rc)

@@ -55,7 +55,7 @@ int cmd_prune(int argc, char **argv, struct cli_env *env)
     struct cache_gc_opts copts = {.dry_run = dry_run};
     struct cache_gc_stats cst = {0};
     struct oci_prune_stats st = {0};
-    struct cb_err *err = NULL;
+    cleanup_err struct cb_err *err = NULL;
     int rc = cli_parse(argc, argv, &u, 0, &args);
 
     if (rc)

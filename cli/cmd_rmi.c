@@ -21,7 +21,7 @@ int cmd_rmi(int argc, char **argv, struct cli_env *env)
                                 opts};
     cleanup_strv_s struct cb_strv args = CB_STRV_INIT;
     cleanup_store struct oci_store *store = NULL;
-    struct cb_err *err = NULL;
+    cleanup_err struct cb_err *err = NULL;
     int rc = cli_parse(argc, argv, &u, 0, &args), status = 0;
 
     if (rc)

@@ -51,7 +51,7 @@ int cmd_save(int argc, char **argv, struct cli_env *env)
     struct oci_export_req req = {0};
     struct oci_export_item *items;
     struct oci_platform plat;
-    struct cb_err *err = NULL;
+    cleanup_err struct cb_err *err = NULL;
     char **names;
     int rc = cli_parse(argc, argv, &u, 0, &args);
 

@@ -15,7 +15,7 @@ int cmd_tag(int argc, char **argv, struct cli_env *env)
                                 "Name an image in the store (SOURCE: name, ID or digest).", opts};
     cleanup_strv_s struct cb_strv args = CB_STRV_INIT;
     cleanup_store struct oci_store *store = NULL;
-    struct cb_err *err = NULL;
+    cleanup_err struct cb_err *err = NULL;
     int rc = cli_parse(argc, argv, &u, 0, &args);
 
     if (rc)

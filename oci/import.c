@@ -257,7 +257,7 @@ static int unpack_tar(const char *path, const char *dir, struct cb_err **err)
                                              ARCHIVE_EXTRACT_SECURE_NODOTDOT |
                                              ARCHIVE_EXTRACT_PERM);
     if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK)
-        r = cb_fail(err, CB_EIO, 0, "open '%s': %s", path, archive_error_string(a));
+        r = cb_fail(err, CB_EINVAL, 0, "not a tar archive: %s", archive_error_string(a));
     while (r >= 0 && (st = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
         unsigned type = archive_entry_filetype(e);
         cleanup_free char *name =
