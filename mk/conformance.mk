@@ -24,3 +24,4 @@ conformance: $(CONF_RUNNERS)
 		echo "conformance: warning: build/rel/cbuild did not build"
 	@CBUILD=$(SRCDIR)/build/rel/cbuild CONF_BIN=$(SRCDIR)/build/conformance \
 		CONFORMANCE_DIR=$(SRCDIR)/../shared/conformance sh tests/conformance/run.sh
+.SECONDARY: $(patsubst %,%.o,$(CONF_RUNNERS))
