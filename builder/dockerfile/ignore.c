@@ -27,6 +27,9 @@ struct pattern {
     enum match_kind kind;
     char *regexp;      /* KIND_REGEXP */
     struct bld_re *re; /* NULL when regexp does not compile */
+    /* KIND_REGEXP: literal text every match starts with, ends with and
+     * contains (cleaned[req_off..]): quick rejections before the regexp */
+    size_t pre_len, suf_len, req_off, req_len;
 };
 
 struct bld_ignore {
@@ -100,6 +103,51 @@ static void compile_doublestar(struct scan *sc, struct cb_buf *re, enum match_ki
         *kind = KIND_SUFFIX;
 }
 
+/* Record a literal run [a, b) of the pattern: the first one if it starts
+ * the pattern, the last one if it ends it, and the longest. */
+static void literal_run(struct pattern *p, size_t a, size_t b, size_t n)
+{
+    if (a >= b)
+        return;
+    if (a == 0)
+        p->pre_len = b;
+    if (b == n)
+        p->suf_len = b - a;
+    if (b - a > p->req_len)
+        p->req_off = a, p->req_len = b - a;
+}
+
+/* Find the text every match must contain: runs of bytes that the
+ * translated regexp matches literally, outside classes and escapes ("**"
+ * swallows the '/' after it, which is then optional). */
+static void literal_runs(struct pattern *p)
+{
+    const char *c = p->cleaned;
+    size_t n = strlen(c), start = 0, i = 0;
+    bool in_class = false;
+    while (i < n) {
+        char ch = c[i];
+        bool lit = !in_class && (unsigned char)ch < 0x80 && !strchr("*?[]\\^", ch);
+        if (lit) {
+            i++;
+            continue;
+        }
+        literal_run(p, start, i, n);
+        if (in_class)
+            in_class = ch != ']', i += ch == '\\' ? 2 : 1;
+        else if (ch == '[')
+            in_class = true, i++;
+        else if (ch == '\\')
+            i += 2;
+        else if (ch == '*' && c[i + 1] == '*')
+            i += c[i + 2] == '/' ? 3 : 2;
+        else
+            i++;
+        start = i < n ? i : n;
+    }
+    literal_run(p, start, n, n);
+}
+
 static void pattern_compile(struct pattern *p)
 {
     cleanup_buf struct cb_buf re;
@@ -133,6 +181,7 @@ static void pattern_compile(struct pattern *p)
     p->kind = kind;
     if (kind != KIND_REGEXP)
         return;
+    literal_runs(p);
     cb_buf_addc(&re, '$', NULL);
     p->regexp = xstrdup(cb_buf_str(&re));
     p->re = bld_re_new(p->regexp, NULL);
@@ -265,6 +314,10 @@ static int pattern_match(const struct pattern *p, const char *path, size_t len, 
     }
     if (!p->re)
         return cb_fail(err, CB_EINVAL, 0, "syntax error in pattern");
+    if (len < p->pre_len || memcmp(path, p->cleaned, p->pre_len) != 0 || len < p->suf_len ||
+        memcmp(path + len - p->suf_len, p->cleaned + pl - p->suf_len, p->suf_len) != 0 ||
+        (p->req_len && !memmem(path, len, p->cleaned + p->req_off, p->req_len)))
+        return 0;
     return bld_re_match(p->re, path, len);
 }
 

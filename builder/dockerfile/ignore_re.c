@@ -590,11 +590,20 @@ static bool step_ok(const struct bld_re *re, int pc, int r)
  * were still running at the end of the text. */
 static bool run(const struct bld_re *re, const char *text, size_t len, bool *alive)
 {
-    struct vm vm = {re, {NULL, NULL}, {0, 0}, NULL, 0, NULL};
-    vm.list[0] = xcalloc(re->n, sizeof(int));
-    vm.list[1] = xcalloc(re->n, sizeof(int));
-    vm.seen = xcalloc(re->n, sizeof(unsigned));
-    vm.stack = xcalloc(2 * re->n + 2, sizeof(int));
+    /* patterns are short: keep the work arrays on the stack when they fit */
+    enum { SMALL = 128 };
+    int small_lists[2][SMALL], small_stack[2 * SMALL + 2];
+    unsigned small_seen[SMALL];
+    bool heap = re->n > SMALL;
+    struct vm vm = {re, {small_lists[0], small_lists[1]}, {0, 0}, small_seen, 0, small_stack};
+    if (heap) {
+        vm.list[0] = xcalloc(re->n, sizeof(int));
+        vm.list[1] = xcalloc(re->n, sizeof(int));
+        vm.seen = xcalloc(re->n, sizeof(unsigned));
+        vm.stack = xcalloc(2 * re->n + 2, sizeof(int));
+    } else {
+        memset(small_seen, 0, re->n * sizeof(unsigned));
+    }
     bool matched = false;
     int cur = 0, prev = -1;
     size_t i = 0;
@@ -607,8 +616,9 @@ static bool run(const struct bld_re *re, const char *text, size_t len, bool *ali
         vm.gen++;
         /* the threads of the current list were added in the previous step;
          * an unanchored search also starts a new thread here */
-        matched |= add_thread(&vm, cur, 0, &at);
-        if (matched || i >= len)
+        if (i == 0 || re->prog[0].op != OP_BEGIN) /* "^...": no later starts */
+            matched |= add_thread(&vm, cur, 0, &at);
+        if (matched || i >= len || (!vm.len[cur] && re->prog[0].op == OP_BEGIN))
             break;
         int nxt = 1 - cur;
         vm.len[nxt] = 0;
@@ -628,10 +638,12 @@ static bool run(const struct bld_re *re, const char *text, size_t len, bool *ali
         vm.gen--; /* the next add_thread (new start) joins this generation */
     }
     *alive = vm.len[cur] > 0;
-    free(vm.list[0]);
-    free(vm.list[1]);
-    free(vm.seen);
-    free(vm.stack);
+    if (heap) {
+        free(vm.list[0]);
+        free(vm.list[1]);
+        free(vm.seen);
+        free(vm.stack);
+    }
     return matched;
 }
 

@@ -220,3 +220,22 @@ TEST(ignore_glob_and_clean)
     ASSERT_STR_EQ((c = bld_ignore_clean_path("")), ".");
     free(c);
 }
+
+TEST(ignore_literal_prefilter_keeps_answers)
+{
+    /* "**" swallows the '/' after it: "a**\/x" matches "ax"; the literal
+     * text the matcher looks for first must not include that '/' */
+    const char *p1[] = {"a**/x"}, *p2[] = {"*/**/x"}, *p3[] = {"[x-z]*/lib/**/*.so"},
+               *p4[] = {"**/target/**"};
+    cleanup_ignore struct bld_ignore *m1 = mk(p1, 1), *m2 = mk(p2, 1), *m3 = mk(p3, 1),
+                                     *m4 = mk(p4, 1);
+    ASSERT_INT_EQ(excl(m1, "ax"), 1);
+    ASSERT_INT_EQ(excl(m1, "ab/c/x"), 1);
+    ASSERT_INT_EQ(excl(m2, "a/x"), 1);
+    ASSERT_INT_EQ(excl(m3, "yy/lib/a.so"), 1);
+    ASSERT_INT_EQ(excl(m3, "yy/lib/deep/er/a.so"), 1);
+    ASSERT_INT_EQ(excl(m3, "ay/lib/a.so"), 0);
+    ASSERT_INT_EQ(excl(m4, "a/target/b"), 1);
+    ASSERT_INT_EQ(excl(m4, "target/b"), 1);
+    ASSERT_INT_EQ(excl(m4, "a/targets/b"), 0);
+}
