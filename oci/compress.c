@@ -12,6 +12,7 @@
 
 #include "compress.h"
 #include "pgzip.h"
+#include "pipe.h"
 #include "../base/xalloc.h"
 #include "../base/banned.h"
 
@@ -20,6 +21,12 @@
  * on libzstd 1.5.4 for 1..4 workers and by test_compress.c); 0 workers (the
  * single-threaded mode) gives different bytes, so it is never used. */
 #define IO_CHUNK ((size_t)128 << 10)
+/* Bounds on memory (each worker holds a job or a block in flight). */
+#define ZSTD_MAX_WORKERS 4
+#define ZSTD_JOB_SIZE (2 << 20)
+#define GZIP_MAX_THREADS 8
+#define PIPE_CHUNK ((size_t)1 << 20)
+#define PIPE_DEPTH 4
 
 struct codec {
     const char *name;
@@ -39,6 +46,10 @@ struct oci_compressor {
     z_stream *z;
     ZSTD_CCtx *zc;
     unsigned char *buf; /* IO_CHUNK bytes of compressed output */
+    /* With threads > 1, writes go through a pipe to a thread that runs the
+     * codec, so the producer never waits for a compression job. */
+    struct oci_pipe *pipe;
+    struct oci_sink codec_sink;
 };
 
 /* ---------------------------------------------------------------- none */
@@ -69,7 +80,8 @@ static int gzip_init(struct oci_compressor *c, struct cb_err **err)
     int level = c->o.level ? c->o.level : 2;
 
     if (c->o.gzip_engine != OCI_GZIP_ENGINE_ZLIB) {
-        c->pgzip = oci_pgzip_new(level, c->o.threads, c->out, err);
+        int t = c->o.threads < GZIP_MAX_THREADS ? c->o.threads : GZIP_MAX_THREADS;
+        c->pgzip = oci_pgzip_new(level, t, c->out, err);
         return c->pgzip ? 0 : cb_err_rc(err);
     }
     if (!c->o.level)
@@ -161,9 +173,12 @@ static int zstd_init(struct oci_compressor *c, struct cb_err **err)
         return cb_err_rc(err);
     /* Without MT support in libzstd this fails; single-threaded output
      * differs, so say so rather than silently changing digests. */
-    if (zstd_set(c, ZSTD_c_nbWorkers, c->o.threads > 0 ? c->o.threads : 1, err) < 0)
+    if (zstd_set(c, ZSTD_c_nbWorkers,
+                 c->o.threads < ZSTD_MAX_WORKERS ? c->o.threads : ZSTD_MAX_WORKERS, err) < 0)
         return cb_wrap(err, "zstd: libzstd lacks multithreading");
-    return 0;
+    /* Fixed 2 MiB jobs: ~18 MiB for 2 workers instead of ~56 MiB with the
+     * level's default, for 0.3% more bytes. */
+    return zstd_set(c, ZSTD_c_jobSize, ZSTD_JOB_SIZE, err);
 }
 
 static int zstd_pump(struct oci_compressor *c, const void *data, size_t len, ZSTD_EndDirective e,
@@ -245,6 +260,13 @@ static int compressor_sink_write(void *ud, const void *data, size_t len, struct 
     return oci_compressor_write(ud, data, len, err);
 }
 
+/* The pipe's downstream: the codec, on the pipe's thread. */
+static int codec_sink_write(void *ud, const void *data, size_t len, struct cb_err **err)
+{
+    struct oci_compressor *c = ud;
+    return c->codec->write(c, data, len, err);
+}
+
 struct oci_compressor *oci_compressor_new(const struct oci_compress_opts *o,
                                           const struct oci_sink *out, struct cb_err **err)
 {
@@ -261,6 +283,14 @@ struct oci_compressor *oci_compressor_new(const struct oci_compress_opts *o,
         oci_compressor_free(c);
         return NULL;
     }
+    if (o->algo != OCI_COMPRESSION_NONE && c->o.threads > 1) {
+        c->codec_sink = (struct oci_sink){codec_sink_write, c};
+        c->pipe = oci_pipe_new(&c->codec_sink, PIPE_CHUNK, PIPE_DEPTH, err);
+        if (!c->pipe) {
+            oci_compressor_free(c);
+            return NULL;
+        }
+    }
     return c;
 }
 
@@ -270,6 +300,8 @@ int oci_compressor_write(struct oci_compressor *c, const void *data, size_t len,
     CB_BUG_ON(c->finished);
     if (len == 0)
         return 0;
+    if (c->pipe)
+        return oci_pipe_write(c->pipe, data, len, err);
     return c->codec->write(c, data, len, err);
 }
 
@@ -282,6 +314,8 @@ int oci_compressor_finish(struct oci_compressor *c, struct cb_err **err)
 {
     CB_BUG_ON(c->finished);
     c->finished = true;
+    if (c->pipe && oci_pipe_finish(c->pipe, err) < 0)
+        return cb_err_rc(err);
     return c->codec->finish(c, err);
 }
 
@@ -289,6 +323,7 @@ void oci_compressor_free(struct oci_compressor *c)
 {
     if (!c)
         return;
+    oci_pipe_free(c->pipe); /* first: its thread may be inside the codec */
     c->codec->release(c);
     free(c->buf);
     free(c);
