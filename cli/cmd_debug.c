@@ -14,6 +14,11 @@ struct debug_sub {
 };
 
 static const struct debug_sub subs[] = {
+    {"dump-ast", cmd_debug_dump_ast, "print a Dockerfile's AST (BuildKit testfile format)"},
+    {"expand", cmd_debug_expand, "expand one word like BuildKit's ProcessWord"},
+    {"words", cmd_debug_words, "expand and split words like BuildKit's ProcessWords"},
+    {"run", cmd_debug_run, "run one RUN step in the OCI runtime and save its changes"},
+    {"mkimage", cmd_debug_mkimage, "make a one-layer image from a directory"},
     {NULL, NULL, NULL},
 };
 

@@ -31,7 +31,25 @@ struct cli_command {
 /* The table, defined in main.c; NULL-name terminated. */
 extern const struct cli_command cli_commands[];
 
+int cmd_build(int argc, char **argv, struct cli_env *env);
+int cmd_check(int argc, char **argv, struct cli_env *env);
 int cmd_debug(int argc, char **argv, struct cli_env *env);
+int cmd_debug_dump_ast(int argc, char **argv, struct cli_env *env);
+int cmd_debug_expand(int argc, char **argv, struct cli_env *env);
+int cmd_debug_words(int argc, char **argv, struct cli_env *env);
+int cmd_debug_run(int argc, char **argv, struct cli_env *env);
+int cmd_debug_mkimage(int argc, char **argv, struct cli_env *env);
+int cmd_pull(int argc, char **argv, struct cli_env *env);
+int cmd_push(int argc, char **argv, struct cli_env *env);
+int cmd_login(int argc, char **argv, struct cli_env *env);
+int cmd_logout(int argc, char **argv, struct cli_env *env);
+int cmd_images(int argc, char **argv, struct cli_env *env);
+int cmd_inspect(int argc, char **argv, struct cli_env *env);
+int cmd_tag(int argc, char **argv, struct cli_env *env);
+int cmd_rmi(int argc, char **argv, struct cli_env *env);
+int cmd_prune(int argc, char **argv, struct cli_env *env);
+int cmd_save(int argc, char **argv, struct cli_env *env);
+int cmd_load(int argc, char **argv, struct cli_env *env);
 int cmd_version(int argc, char **argv, struct cli_env *env);
 int cmd_help(int argc, char **argv, struct cli_env *env);
 

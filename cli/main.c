@@ -15,8 +15,21 @@
 #endif
 
 const struct cli_command cli_commands[] = {
+    {"build", cmd_build, 0, "build an image from a Dockerfile"},
+    {"check", cmd_check, 0, "run the build checks on a Dockerfile without building"},
     {"debug", cmd_debug, CLI_HIDDEN, "helpers for tests and bug reports"},
     {"help", cmd_help, 0, "show help for cbuild or one command"},
+    {"images", cmd_images, 0, "list the images in the local store"},
+    {"inspect", cmd_inspect, 0, "show the manifest and config of images in the store"},
+    {"load", cmd_load, 0, "load images from an OCI or docker archive, or an OCI layout"},
+    {"login", cmd_login, 0, "check and store credentials for a registry"},
+    {"logout", cmd_logout, 0, "remove stored credentials for a registry"},
+    {"prune", cmd_prune, 0, "remove unreferenced blobs, unpacked layers and build cache"},
+    {"pull", cmd_pull, 0, "pull an image from a registry into the store"},
+    {"push", cmd_push, 0, "push an image from the store to a registry"},
+    {"rmi", cmd_rmi, 0, "remove images from the store"},
+    {"save", cmd_save, 0, "write images to an OCI or docker archive, or an OCI layout"},
+    {"tag", cmd_tag, 0, "name an image in the store"},
     {"version", cmd_version, 0, "print the version"},
     {NULL, NULL, 0, NULL},
 };

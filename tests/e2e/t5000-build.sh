@@ -7,8 +7,7 @@ FIX=$TEST_DIR/fixtures
 # busybox:latest in the store, from the offline OCI layout
 load_busybox() {
 	busybox_image bb &&
-	cbuild load -i bb >/dev/null &&
-	cbuild tag "$(cbuild images --format json | jq -r '.[0].id')" busybox:latest
+	cbuild load -i bb -t busybox:latest >/dev/null
 }
 
 # unpack an OCI layout's "latest" image into DIR/rootfs (and DIR/config.json)
@@ -29,9 +28,9 @@ test_expect_success ROOT,RUNTIME,BUSYBOX 'busybox base goes into the store' '
 
 test_expect_success ROOT,RUNTIME,BUSYBOX 'a multi-stage build succeeds' '
 	cp -r "$FIX/multistage" ctx &&
-	cbuild build --progress=plain -t ms:1 -o type=oci,dest=oci1 ctx >id 2>log &&
+	cbuild build --progress=plain -t ms -o type=oci,dest=oci1 ctx >id 2>log &&
 	test_grep "^sha256:" id &&
-	test_grep "\[builder 2/3\] RUN echo" log &&
+	test_grep "\[builder 2/3\] RUN mkdir" log &&
 	test_grep "DONE" log
 '
 
@@ -58,15 +57,15 @@ test_expect_success ROOT,RUNTIME,BUSYBOX,SKOPEO 'the config is as BuildKit write
 '
 
 test_expect_success ROOT,RUNTIME,BUSYBOX 'a rebuild with nothing changed runs no step, same digest' '
-	cbuild build --progress=plain -t ms:1 ctx >id2 2>log2 &&
+	cbuild build --progress=plain -t ms ctx >id2 2>log2 &&
 	test_cmp id id2 &&
-	! grep -q " DONE " log2 &&
+	test "$(grep -c "^#[0-9]* DONE" log2)" = 2 &&
 	test "$(grep -c CACHED log2)" = 6
 '
 
 test_expect_success ROOT,RUNTIME,BUSYBOX 'changing one context file reruns only what depends on it' '
 	echo "edited" >ctx/note.txt &&
-	cbuild build --progress=plain -t ms:1 ctx >id3 2>log3 &&
+	cbuild build --progress=plain -t ms ctx >id3 2>log3 &&
 	! test_cmp id id3 >/dev/null &&
 	grep -A1 "COPY note.txt" log3 | test_grep -v CACHED &&
 	grep -A1 "RUN mkdir -p /out" log3 | test_grep CACHED
@@ -76,7 +75,7 @@ test_expect_success ROOT,RUNTIME,BUSYBOX '--target skips a stage that would fail
 	cp -r "$FIX/target" tctx &&
 	cbuild build --progress=plain --target final tctx >/dev/null 2>tlog &&
 	! grep -q "exit 7" tlog &&
-	test_must_fail cbuild build --progress=plain tctx 2>tlog2 &&
+	test_must_fail cbuild build --progress=plain --target broken tctx 2>tlog2 &&
 	test_grep "exit code: 7" tlog2
 '
 

@@ -1,0 +1,416 @@
+/* build.c - bld_build(): read and parse the Dockerfile, expand it, build the
+ * stage graph, solve it, then write the final image to the store and to the
+ * outputs asked for. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "builder_internal.h"
+#include "graph.h"
+#include "solve.h"
+#include "dockerfile/ignore.h"
+#include "dockerfile/stages.h"
+#include "../oci/export.h"
+#include "../oci/layout.h"
+#include "../base/cleanup.h"
+#include "../base/fsutil.h"
+#include "../base/log.h"
+#include "../base/xalloc.h"
+#include "../base/banned.h"
+
+#define DOCKERFILE_LIMIT ((size_t)16 << 20)
+
+void bld_build_result_release(struct bld_build_result *r)
+{
+    oci_descriptor_release(&r->manifest);
+    cb_strv_release(&r->unused_args);
+}
+
+void bld_output_release(struct bld_output *o)
+{
+    free(o->dest);
+    o->dest = NULL;
+}
+
+int bld_output_parse(const char *s, struct bld_output *out, struct cb_err **err)
+{
+    cleanup_free char *copy = xstrdup(s);
+    char *save = NULL;
+    const char *type = NULL;
+
+    memset(out, 0, sizeof(*out));
+    if (!strchr(s, '=')) {
+        out->type = BLD_OUT_LOCAL;
+        out->dest = xstrdup(s);
+        return 0;
+    }
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (!strncmp(t, "type=", 5))
+            type = s + (t - copy) + 5;
+        else if (!strncmp(t, "dest=", 5)) {
+            free(out->dest);
+            out->dest = xstrdup(t + 5);
+        } else
+            return cb_fail(err, CB_EUNSUPPORTED, 0, "--output: option '%s' is not supported", t);
+    }
+    if (!type)
+        return cb_fail(err, CB_EINVAL, 0, "--output '%s': missing type=", s);
+#define IS(name) (!strncmp(type, name, strlen(name)) && strchr(",", type[strlen(name)]))
+    if (IS("oci"))
+        out->type = BLD_OUT_OCI;
+    else if (IS("docker"))
+        out->type = BLD_OUT_DOCKER;
+    else if (IS("local"))
+        out->type = BLD_OUT_LOCAL;
+    else if (IS("tar"))
+        out->type = BLD_OUT_TAR;
+    else
+        return cb_fail(err, CB_EUNSUPPORTED, 0,
+                       "--output type '%.*s' is not supported (oci, docker, local, tar)",
+                       (int)strcspn(type, ","), type);
+#undef IS
+    if (!out->dest)
+        return cb_fail(err, CB_EINVAL, 0, "--output '%s': missing dest=", s);
+    return 0;
+}
+
+static struct bld_dockerfile *read_dockerfile(const struct bld_build_opts *o, struct cb_err **err)
+{
+    struct cb_buf b;
+    struct bld_dockerfile *df;
+    cleanup_free char *path = NULL;
+
+    if (o->dockerfile_text)
+        return bld_dockerfile_parse(o->dockerfile_text, o->dockerfile_len, err);
+    path = o->dockerfile ? xstrdup(o->dockerfile) : cb_path_join(o->context, "Dockerfile");
+    cb_buf_init(&b, DOCKERFILE_LIMIT);
+    if (cb_read_file(path, &b, err) < 0) {
+        cb_buf_release(&b);
+        return NULL;
+    }
+    df = bld_dockerfile_parse(cb_buf_str(&b), b.len, err);
+    cb_buf_release(&b);
+    return df;
+}
+
+static void build_args_kvs(const struct bld_build_opts *o, struct bld_kvs *kvs)
+{
+    for (size_t i = 0; o->build_args && i < o->build_args->n; i++) {
+        const char *a = o->build_args->v[i];
+        const char *eq = strchr(a, '=');
+        char *k = eq ? xstrndup(a, (size_t)(eq - a)) : xstrdup(a);
+        bld_kvs_set(kvs, k, eq ? eq + 1 : "");
+        free(k);
+    }
+}
+
+/* ---------------------------------------------------------------- expansion */
+
+struct expand_ctx {
+    struct bld_solver *s;
+    const bool *needed; /* from the first pass's graph */
+    struct cb_strv env; /* what base_env returned last */
+    struct cb_err *err; /* the first resolve failure */
+};
+
+/* The env a stage starts from: its base image's, or (FROM stage) the env that
+ * stage ends with, or nothing for scratch. */
+static const struct cb_strv *base_env(void *userdata, size_t i)
+{
+    struct expand_ctx *x = userdata;
+    struct bld_solver *s = x->s;
+    const struct bld_stage *st = &s->df->stages[i];
+    long ref = bld_graph_stage_ref(s->df, i, st->base_expanded);
+
+    cb_strv_release(&x->env);
+    if (ref >= 0) {
+        cb_strv_copy(&x->env, &s->runs[ref].final_env);
+    } else if (strcasecmp(st->base_expanded, "scratch") && x->needed[i]) {
+        if (bld_base_resolve(s, i, x->err ? NULL : &x->err) == 0)
+            cb_strv_copy(&x->env, &s->runs[i].base.config.config.env);
+    }
+    /* the env this stage ends with, for stages built on it */
+    cb_strv_copy(&s->runs[i].final_env, &x->env);
+    for (size_t k = 0; k < st->n; k++) {
+        const struct bld_instr *in = &st->instrs[k];
+        for (size_t j = 0; in->kind == BLD_I_ENV && j < in->u.kvs.n; j++)
+            cb_strv_pushf(&s->runs[i].final_env, "%s=%s", in->u.kvs.v[j].key,
+                          in->u.kvs.v[j].value ? in->u.kvs.v[j].value : "");
+    }
+    return &x->env;
+}
+
+static int expand(struct bld_solver *s, const struct bld_kvs *args, const bool *needed,
+                  struct cb_strv *unused, struct cb_err **err)
+{
+    struct expand_ctx x = {.s = s, .needed = needed};
+    struct bld_expand_opts eo = {
+        .build_args = args,
+        .target = {s->platform.os, s->platform.architecture, s->platform.variant},
+        .build = {s->platform.os, s->platform.architecture, s->platform.variant},
+        .base_env = needed ? base_env : NULL,
+        .userdata = &x,
+    };
+    int rc = bld_stages_expand(s->df, &eo, unused, err);
+
+    cb_strv_release(&x.env);
+    if (rc == 0 && x.err) {
+        *err = x.err;
+        return -(int)x.err->code;
+    }
+    cb_err_free(x.err);
+    return rc;
+}
+
+/* First pass: which stages the target needs (the FROM lines only depend on
+ * global args, so a throw-away expansion is enough). */
+static int needed_stages(struct bld_solver *s, const struct bld_kvs *args, bool **needed,
+                         struct cb_err **err)
+{
+    struct bld_dockerfile *real = s->df;
+    cleanup_dockerfile struct bld_dockerfile *copy = read_dockerfile(s->o, err);
+    struct bld_graph g;
+    struct cb_strv unused = CB_STRV_INIT;
+    int rc;
+
+    if (!copy)
+        return cb_err_rc(err);
+    s->df = copy;
+    rc = expand(s, args, NULL, &unused, err);
+    cb_strv_release(&unused);
+    if (rc == 0)
+        rc = bld_graph_build(copy, s->o->target, &g, err);
+    s->df = real;
+    if (rc < 0)
+        return rc;
+    *needed = xcalloc(g.n ? g.n : 1, sizeof(**needed));
+    for (size_t i = 0; i < g.n; i++)
+        (*needed)[i] = g.stages[i].needed;
+    bld_graph_release(&g);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- result */
+
+static int final_image(struct bld_solver *s, struct oci_descriptor *mdesc, struct oci_digest *id,
+                       struct cb_err **err)
+{
+    struct bld_state *st = &s->runs[s->g->target].state;
+    struct oci_layout *l = oci_store_layout_peek(s->store);
+    struct oci_manifest m;
+    struct oci_descriptor cdesc;
+    int rc;
+
+    for (size_t i = 0; s->o->labels && i < s->o->labels->n; i++) {
+        const char *eq = strchr(s->o->labels->v[i], '=');
+        char *k = eq ? xstrndup(s->o->labels->v[i], (size_t)(eq - s->o->labels->v[i]))
+                     : xstrdup(s->o->labels->v[i]);
+        oci_map_set(&st->img.config.labels, k, eq ? eq + 1 : "");
+        free(k);
+    }
+    /* the image is as old as its newest history entry: a rebuild with
+     * nothing changed gives the same bytes */
+    free(st->img.created);
+    st->img.created = NULL;
+    if (s->epoch_str)
+        st->img.created = xstrdup(s->epoch_str);
+    else if (st->img.n_history && st->img.history[st->img.n_history - 1].created)
+        st->img.created = xstrdup(st->img.history[st->img.n_history - 1].created);
+    rc = oci_layout_put_image(l, &st->img, &cdesc, err);
+    if (rc < 0)
+        return rc;
+    oci_manifest_init(&m);
+    m.schema_version = 2;
+    m.media_type = xstrdup(OCI_MT_MANIFEST);
+    oci_descriptor_copy(&m.config, &cdesc);
+    for (size_t i = 0; i < st->n_layers; i++)
+        oci_manifest_add_layer(&m, &st->layers[i]);
+    rc = oci_layout_put_manifest(l, &m, mdesc, err);
+    *id = cdesc.digest;
+    oci_descriptor_release(&cdesc);
+    oci_manifest_release(&m);
+    return rc;
+}
+
+static int write_outputs(struct bld_solver *s, const struct oci_descriptor *mdesc,
+                         struct cb_err **err)
+{
+    for (size_t i = 0; i < s->o->n_outputs; i++) {
+        const struct bld_output *out = &s->o->outputs[i];
+        const char *tag = s->o->tags && s->o->tags->n ? s->o->tags->v[0] : NULL;
+        cleanup_free char *name = tag ? oci_store_normalize_name(tag, NULL) : NULL;
+        const char *slash = name ? strrchr(name, '/') : NULL;
+        const char *colon = slash ? strrchr(slash, ':') : NULL;
+        size_t dl = strlen(out->dest);
+        /* as BuildKit's oci exporter: ref.name is the tag, the full name goes
+         * to io.containerd.image.name */
+        struct oci_export_item item = {.ref_name = colon ? colon + 1 : "latest",
+                                       .image_name = name};
+        struct oci_export_req req = {.dest = out->dest, .items = &item, .n_items = 1};
+        int rc;
+
+        item.desc = *mdesc;
+        switch (out->type) {
+        case BLD_OUT_OCI:
+            req.format = dl > 4 && !strcmp(out->dest + dl - 4, ".tar") ? OCI_EXPORT_OCI_ARCHIVE
+                                                                       : OCI_EXPORT_LAYOUT;
+            req.merge = true;
+            break;
+        case BLD_OUT_DOCKER:
+            req.format = OCI_EXPORT_DOCKER_ARCHIVE;
+            break;
+        case BLD_OUT_LOCAL:
+            req.format = OCI_EXPORT_ROOTFS;
+            break;
+        case BLD_OUT_TAR:
+            return cb_fail(err, CB_EUNSUPPORTED, 0, "--output type=tar is not supported yet");
+        }
+        rc = oci_export(oci_store_layout_peek(s->store), &req, err);
+        if (rc < 0)
+            return cb_wrap(err, "--output %s", out->dest);
+    }
+    return 0;
+}
+
+static int tag_image(struct bld_solver *s, const struct oci_descriptor *mdesc, struct cb_err **err)
+{
+    if (!s->o->tags || s->o->tags->n == 0)
+        return oci_layout_tag(oci_store_layout_peek(s->store), NULL, mdesc, err);
+    for (size_t i = 0; i < s->o->tags->n; i++)
+        if (oci_store_add(s->store, s->o->tags->v[i], mdesc, err) < 0)
+            return cb_wrap(err, "tag '%s'", s->o->tags->v[i]);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- entry */
+
+static int solver_init(struct bld_solver *s, struct oci_store *store,
+                       const struct bld_build_opts *o, struct cb_err **err)
+{
+    const char *root = oci_store_root_peek(store);
+    cleanup_free char *scpath = NULL;
+    struct cb_strv pats = CB_STRV_INIT;
+    cleanup_free char *df_path = o->dockerfile ? xstrdup(o->dockerfile) : NULL;
+    int rc;
+
+    memset(s, 0, sizeof(*s));
+    s->store = store;
+    s->o = o;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->pull_lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    oci_platform_init(&s->platform);
+    if (o->platform)
+        rc = oci_platform_parse(o->platform, &s->platform, err);
+    else
+        oci_platform_host(&s->platform), rc = 0;
+    if (rc < 0)
+        return cb_wrap(err, "--platform");
+    s->platform_str = oci_platform_fmt(&s->platform);
+    if (o->has_epoch)
+        s->epoch_str = bld_now_rfc3339(s);
+    s->records = cache_records_open(root, err);
+    if (!s->records)
+        return cb_err_rc(err);
+    scpath = cache_statcache_path(root, o->context, err);
+    if (!scpath)
+        return cb_wrap(err, "context '%s'", o->context);
+    s->statcache = cache_statcache_open(scpath, err);
+    if (!s->statcache)
+        return cb_err_rc(err);
+    rc = bld_ignore_load(o->context, df_path, &pats, NULL, err);
+    if (rc == 0 && pats.n)
+        s->ignore = bld_ignore_new((const char *const *)pats.v, pats.n, err);
+    cb_strv_release(&pats);
+    if (rc < 0 || (pats.n && !s->ignore))
+        return cb_wrap(err, ".dockerignore");
+    return 0;
+}
+
+static void solver_release(struct bld_solver *s)
+{
+    for (size_t i = 0; s->runs && s->df && i < s->df->nstages; i++) {
+        bld_base_release(&s->runs[i].base);
+        bld_state_release(&s->runs[i].state);
+        cb_strv_release(&s->runs[i].final_env);
+    }
+    free(s->runs);
+    if (s->g) {
+        bld_graph_release(s->g);
+        free(s->g);
+    }
+    bld_dockerfile_free(s->df);
+    bld_ignore_free(s->ignore);
+    cache_statcache_free(s->statcache);
+    cache_records_free(s->records);
+    oci_platform_release(&s->platform);
+    free(s->platform_str);
+    free(s->epoch_str);
+    cb_strv_release(&s->unused);
+    cb_err_free(s->err);
+    pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->pull_lock);
+    pthread_cond_destroy(&s->cond);
+}
+
+static int build(struct bld_solver *s, struct bld_build_result *res, struct cb_err **err)
+{
+    struct bld_kvs args = {0};
+    cleanup_free bool *needed = NULL;
+    int rc;
+
+    build_args_kvs(s->o, &args);
+    s->df = read_dockerfile(s->o, err);
+    rc = s->df ? 0 : cb_err_rc(err);
+    if (rc == 0) {
+        s->runs = xcalloc(s->df->nstages ? s->df->nstages : 1, sizeof(*s->runs));
+        rc = needed_stages(s, &args, &needed, err);
+    }
+    if (rc == 0)
+        rc = expand(s, &args, needed, &s->unused, err);
+    bld_kvs_release(&args);
+    if (rc < 0)
+        return rc;
+    s->g = xcalloc(1, sizeof(*s->g));
+    rc = bld_graph_build(s->df, s->o->target, s->g, err);
+    if (rc == 0)
+        rc = bld_solve(s, err);
+    cache_statcache_save(s->statcache, NULL);
+    if (rc == 0)
+        rc = final_image(s, &res->manifest, &res->config, err);
+    if (rc == 0)
+        rc = tag_image(s, &res->manifest, err);
+    if (rc == 0)
+        rc = write_outputs(s, &res->manifest, err);
+    return rc;
+}
+
+int bld_build(struct oci_store *store, const struct bld_build_opts *o, struct bld_build_result *res,
+              struct cb_err **err)
+{
+    struct bld_solver s;
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    oci_descriptor_init(&res->manifest);
+    rc = solver_init(&s, store, o, err);
+    if (rc == 0)
+        rc = build(&s, res, err);
+    if (rc == 0) {
+        res->steps_run = s.steps_run;
+        res->steps_cached = s.steps_cached;
+        for (size_t i = 0; i < s.unused.n; i++)
+            cb_strv_push(&res->unused_args, s.unused.v[i]);
+        if (s.unused.n) {
+            struct cb_buf b;
+            cb_buf_init(&b, CB_BUF_LIMIT_DEFAULT);
+            for (size_t i = 0; i < s.unused.n; i++)
+                cb_buf_addf(&b, NULL, "%s%s", i ? " " : "", s.unused.v[i]);
+            cb_log_warn("one or more build-args [%s] were not consumed", cb_buf_str(&b));
+            cb_buf_release(&b);
+        }
+    }
+    solver_release(&s);
+    return rc;
+}

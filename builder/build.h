@@ -1,0 +1,91 @@
+/* build.h - bld_build(): the one entry point for a whole build.
+ *
+ * A Dockerfile and a context directory in; an image in the local store (and
+ * any outputs asked for) out.  Stages run as a graph: independent stages in
+ * parallel (up to jobs), unused stages skipped; every layer step is cached by
+ * a content-addressed key, so an unchanged step never runs twice.
+ */
+#ifndef CBUILD_BUILDER_BUILD_H
+#define CBUILD_BUILDER_BUILD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../base/error.h"
+#include "../base/progress.h"
+#include "../base/strv.h"
+#include "../oci/compress.h"
+#include "../oci/image.h"
+#include "../oci/store.h"
+
+enum bld_pull_policy {
+    BLD_PULL_MISSING = 0, /* use the store; pull what is not there */
+    BLD_PULL_ALWAYS,
+    BLD_PULL_NEVER,
+};
+int bld_pull_policy_parse(const char *s, enum bld_pull_policy *out, struct cb_err **err);
+
+enum bld_output_type {
+    BLD_OUT_OCI = 1, /* OCI layout dir, or an OCI archive when dest ends in .tar */
+    BLD_OUT_DOCKER,  /* docker-archive tar */
+    BLD_OUT_LOCAL,   /* the final rootfs as a directory */
+    BLD_OUT_TAR,     /* the final rootfs as a tar */
+};
+
+struct bld_output {
+    enum bld_output_type type;
+    char *dest;
+};
+/* Parse a --output value: "type=oci,dest=DIR" etc., or a bare path (local). */
+int bld_output_parse(const char *s, struct bld_output *out, struct cb_err **err);
+void bld_output_release(struct bld_output *o);
+
+struct bld_secret_src {
+    char *id;
+    char *path;  /* file with the value, or NULL */
+    char *value; /* from env=, or NULL */
+};
+
+struct bld_build_opts {
+    const char *context;         /* directory */
+    const char *dockerfile;      /* path; NULL = CONTEXT/Dockerfile */
+    const char *dockerfile_text; /* contents given directly (-f -), or NULL */
+    size_t dockerfile_len;
+    const char *target;               /* NULL = the last stage */
+    const struct cb_strv *build_args; /* "K=V" (later wins); may be NULL */
+    const struct cb_strv *tags;       /* names for the local store; may be NULL */
+    const struct cb_strv *labels;     /* "K=V" added to the final config */
+    bool no_cache;
+    const struct cb_strv *no_cache_filter; /* stage names: run these without cache */
+    enum bld_pull_policy pull;
+    const char *platform; /* NULL = host */
+    int jobs;             /* 0 = the number of cores */
+    enum oci_compression compression;
+    bool has_epoch; /* SOURCE_DATE_EPOCH */
+    int64_t epoch;
+    const struct bld_output *outputs;
+    size_t n_outputs;
+    const char *executor;    /* "oci" (default) or "fake" */
+    const char *runtime;     /* crun, runc, a path, NULL = detect */
+    const char *snapshotter; /* "auto", "overlay", "native" */
+    int network;             /* default for RUN: 0 default, 1 none, 2 host */
+    const struct bld_secret_src *secrets;
+    size_t n_secrets;
+    const struct cb_strv *ssh;        /* "default" or "id=path" */
+    char *const *insecure_registries; /* NULL-terminated hosts allowed over plain HTTP */
+    struct cb_progress progress;
+    int cancel_fd; /* readable on Ctrl-C, or -1 */
+};
+
+struct bld_build_result {
+    struct oci_descriptor manifest; /* of the final image, in the store */
+    struct oci_digest config;       /* the image ID */
+    struct cb_strv unused_args;     /* --build-arg names no stage consumed */
+    int steps_run, steps_cached;
+};
+void bld_build_result_release(struct bld_build_result *r);
+
+int bld_build(struct oci_store *store, const struct bld_build_opts *o, struct bld_build_result *res,
+              struct cb_err **err);
+
+#endif

@@ -1,0 +1,115 @@
+/* source.c - FROM: a stage's base.  scratch is empty; an earlier stage is
+ * that stage's result; anything else is an image reference, found in the
+ * local store (the default "missing" policy never touches the network when
+ * the image is there) or pulled. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "builder_internal.h"
+#include "dockerfile/stages.h"
+#include "../oci/layout.h"
+#include "../oci/pull.h"
+#include "../base/xalloc.h"
+#include "../base/banned.h"
+
+void bld_base_release(struct bld_base *b)
+{
+    if (!b->resolved)
+        return;
+    oci_descriptor_release(&b->mdesc);
+    oci_manifest_release(&b->manifest);
+    oci_image_release(&b->config);
+    free(b->name);
+    memset(b, 0, sizeof(*b));
+}
+
+int bld_pull_policy_parse(const char *s, enum bld_pull_policy *out, struct cb_err **err)
+{
+    if (!strcmp(s, "missing") || !strcmp(s, "") || !strcmp(s, "false"))
+        *out = BLD_PULL_MISSING;
+    else if (!strcmp(s, "always") || !strcmp(s, "true"))
+        *out = BLD_PULL_ALWAYS;
+    else if (!strcmp(s, "never"))
+        *out = BLD_PULL_NEVER;
+    else
+        return cb_fail(err, CB_EINVAL, 0,
+                       "invalid --pull value '%s': want missing, always or never", s);
+    return 0;
+}
+
+/* Find name in the store; 0 found, CB_ENOTFOUND when absent. */
+static int from_store(struct bld_solver *s, const char *name, struct bld_base *b,
+                      struct cb_err **err)
+{
+    oci_descriptor_init(&b->mdesc);
+    oci_manifest_init(&b->manifest);
+    oci_image_init(&b->config);
+    b->resolved = true;
+    return oci_store_get_image(s->store, name, &s->platform, &b->mdesc, &b->manifest, &b->config,
+                               err);
+}
+
+static int pull(struct bld_solver *s, const char *name, struct cb_err **err)
+{
+    struct oci_pull_result res;
+    struct oci_pull_req req = {
+        .ref = name,
+        .platform = &s->platform,
+        .policy = s->o->pull == BLD_PULL_ALWAYS ? OCI_PULL_ALWAYS : OCI_PULL_MISSING,
+        .reg = {.retries = -1,
+                .insecure = (const char *const *)s->o->insecure_registries,
+                .progress = &s->o->progress},
+    };
+    int rc = oci_pull(oci_store_layout_peek(s->store), &req, &res, err);
+
+    if (rc == 0)
+        oci_pull_result_release(&res);
+    return rc;
+}
+
+int bld_base_resolve(struct bld_solver *s, size_t i, struct cb_err **err)
+{
+    struct bld_stage *st = &s->df->stages[i];
+    struct bld_base *b = &s->runs[i].base;
+    const char *ref = st->base_expanded ? st->base_expanded : st->base;
+    int line = st->from_node ? st->from_node->start_line : 0;
+    struct cb_err *e = NULL;
+    int rc;
+
+    pthread_mutex_lock(&s->pull_lock);
+    if (b->resolved) {
+        pthread_mutex_unlock(&s->pull_lock);
+        return 0;
+    }
+    b->name = oci_store_normalize_name(ref, err);
+    rc = b->name ? 0 : cb_err_rc(err);
+    if (rc == 0 && s->o->pull != BLD_PULL_ALWAYS) {
+        rc = from_store(s, b->name, b, &e);
+        if (rc < 0 && e->code == CB_ENOTFOUND && s->o->pull == BLD_PULL_MISSING) {
+            cb_err_free(e);
+            e = NULL;
+            bld_base_release(b);
+            b->name = oci_store_normalize_name(ref, NULL);
+            rc = 1; /* pull it */
+        } else if (rc < 0 && e->code == CB_ENOTFOUND) {
+            cb_err_free(e);
+            e = NULL;
+            rc = cb_fail(err, CB_ENOTFOUND, 0, "image '%s' not found locally (--pull=never)",
+                         b->name);
+        } else if (rc < 0) {
+            *err = e;
+        }
+    } else if (rc == 0) {
+        rc = 1;
+    }
+    if (rc == 1) {
+        rc = pull(s, b->name, err);
+        if (rc == 0)
+            rc = from_store(s, b->name, b, err);
+    }
+    pthread_mutex_unlock(&s->pull_lock);
+    if (rc < 0)
+        return cb_wrap(err, "Dockerfile:%d: FROM %s", line, ref);
+    return 0;
+}

@@ -1,0 +1,138 @@
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "../../../builder/copy.h"
+#include "../../../base/cleanup.h"
+#include "../../../base/fsutil.h"
+
+static bool skip_secret(void *ud, const char *rel, bool is_dir)
+{
+    (void)ud;
+    (void)is_dir;
+    return strstr(rel, "secret") != NULL;
+}
+
+TEST(copy_select_literal_and_wildcards)
+{
+    cleanup_err struct cb_err *err = NULL;
+    struct cb_strv m = CB_STRV_INIT;
+    t_write("ctx/a.txt", "a");
+    t_write("ctx/b.txt", "b");
+    t_write("ctx/sub/c.txt", "c");
+    t_write("ctx/secret.txt", "s");
+    ASSERT_OK(bld_copy_select("ctx", "/a.txt", NULL, NULL, "ctx", &m, &err), err);
+    ASSERT_OK(bld_copy_select("ctx", "*.txt", skip_secret, NULL, "ctx", &m, &err), err);
+    ASSERT_OK(bld_copy_select("ctx", "s*/?.txt", NULL, NULL, "ctx", &m, &err), err);
+    ASSERT_OK(bld_copy_select("ctx", "nomatch*", NULL, NULL, "ctx", &m, &err), err);
+    ASSERT_INT_EQ(m.n, 4);
+    ASSERT_STR_EQ(m.v[0], "a.txt");
+    ASSERT_STR_EQ(m.v[1], "a.txt");
+    ASSERT_STR_EQ(m.v[2], "b.txt");
+    ASSERT_STR_EQ(m.v[3], "sub/c.txt");
+    ASSERT_FAILS(bld_copy_select("ctx", "missing", NULL, NULL, "the build context", &m, &err), err,
+                 CB_ENOTFOUND, "\"/missing\": not found in the build context");
+    ASSERT_FAILS(bld_copy_select("ctx", "secret.txt", skip_secret, NULL, "ctx", &m, &err), err,
+                 CB_ENOTFOUND, "not found");
+    cb_strv_release(&m);
+}
+
+TEST(copy_select_symlink_outside_is_named)
+{
+    cleanup_err struct cb_err *err = NULL;
+    struct cb_strv m = CB_STRV_INIT;
+    t_write("elsewhere/cmd/main.go", "package main");
+    t_write("ctx/go.mod", "module x");
+    ASSERT_INT_EQ(mkdir("ctx/inner", 0755), 0);
+    t_write("ctx/inner/f", "f");
+    ASSERT_INT_EQ(symlink("../elsewhere/cmd", "ctx/cmd"), 0);
+    ASSERT_INT_EQ(symlink("inner", "ctx/in"), 0);
+    ASSERT_FAILS(bld_copy_select("ctx", "cmd/main.go", NULL, NULL, "the build context", &m, &err),
+                 err, CB_EINVAL, "'cmd' is a symlink to '../elsewhere/cmd', which is outside");
+    ASSERT(strstr(err->msg, "--build-context") != NULL);
+    ASSERT_OK(bld_copy_select("ctx", "in/f", NULL, NULL, "ctx", &m, &err), err);
+    ASSERT_STR_EQ(m.v[0], "inner/f");
+    cb_strv_release(&m);
+}
+
+TEST(copy_chmod_octal_and_symbolic)
+{
+    cleanup_err struct cb_err *err = NULL;
+    struct bld_chmod c;
+    ASSERT_OK(bld_chmod_parse("755", &c, &err), err);
+    ASSERT_INT_EQ(bld_chmod_apply(&c, 0600, false), 0755);
+    bld_chmod_release(&c);
+    ASSERT_OK(bld_chmod_parse("u=rwX,go=rX", &c, &err), err);
+    ASSERT_INT_EQ(bld_chmod_apply(&c, 0600, false), 0644);
+    ASSERT_INT_EQ(bld_chmod_apply(&c, 0700, true), 0755);
+    ASSERT_INT_EQ(bld_chmod_apply(&c, 0700, false), 0755);
+    bld_chmod_release(&c);
+    ASSERT_OK(bld_chmod_parse("+x", &c, &err), err);
+    ASSERT_INT_EQ(bld_chmod_apply(&c, 0644, false), 0755);
+    bld_chmod_release(&c);
+    ASSERT_FAILS(bld_chmod_parse("u=rwq", &c, &err), err, CB_EINVAL, "invalid chmod");
+    ASSERT_FAILS(bld_chmod_parse("99999", &c, &err), err, CB_EINVAL, "invalid chmod");
+}
+
+TEST(copy_into_rootfs_stays_inside)
+{
+    cleanup_err struct cb_err *err = NULL;
+    cleanup_close int root = -1;
+    struct cb_strv srcs = CB_STRV_INIT;
+    struct bld_copy_req r = {.src_root = "ctx", .srcs = &srcs, .dest = "/app/"};
+    char *s;
+    t_write("ctx/dir/x", "x");
+    t_write("ctx/file", "file");
+    t_write("outside/keep", "keep");
+    ASSERT_INT_EQ(mkdir("root", 0755), 0);
+    /* the image has /app as a symlink pointing at the host's ../outside */
+    ASSERT_INT_EQ(symlink("../outside", "root/app"), 0);
+    root = open("root", O_RDONLY | O_DIRECTORY);
+    cb_strv_push(&srcs, "dir");
+    cb_strv_push(&srcs, "file");
+    r.dest_is_dir = true;
+    ASSERT_OK(bld_copy_into(root, &r, &err), err);
+    s = t_read("outside/keep");
+    ASSERT_STR_EQ(s, "keep");
+    free(s);
+    ASSERT(!cb_path_exists("outside/file"));
+    ASSERT(!cb_path_exists("outside/x"));
+    s = t_read("root/outside/file");
+    ASSERT_STR_EQ(s, "file");
+    free(s);
+    s = t_read("root/outside/x");
+    ASSERT_STR_EQ(s, "x");
+    free(s);
+    cb_strv_release(&srcs);
+}
+
+TEST(copy_into_file_dest_and_owner)
+{
+    cleanup_err struct cb_err *err = NULL;
+    cleanup_close int root = -1;
+    struct cb_strv srcs = CB_STRV_INIT;
+    struct bld_chmod ch;
+    struct bld_copy_req r = {.src_root = "ctx", .srcs = &srcs, .dest = "/etc/app.conf"};
+    struct stat st;
+    t_write("ctx/conf", "c");
+    t_write("root/etc/passwd", "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n");
+    t_write("root/etc/group", "root:x:0:\napp:x:1000:\n");
+    root = open("root", O_RDONLY | O_DIRECTORY);
+    cb_strv_push(&srcs, "conf");
+    ASSERT_OK(bld_chmod_parse("0640", &ch, &err), err);
+    r.chmod = &ch;
+    if (geteuid() == 0)
+        r.chown = "app";
+    ASSERT_OK(bld_copy_into(root, &r, &err), err);
+    ASSERT_INT_EQ(lstat("root/etc/app.conf", &st), 0);
+    ASSERT_INT_EQ(st.st_mode & 07777, 0640);
+    if (geteuid() == 0) {
+        ASSERT_INT_EQ(st.st_uid, 1000);
+        ASSERT_INT_EQ(st.st_gid, 1000);
+        r.chown = "nobody";
+        ASSERT_FAILS(bld_copy_into(root, &r, &err), err, CB_ENOTFOUND, "nobody");
+    }
+    cb_strv_release(&srcs);
+}
