@@ -4,6 +4,7 @@
  * ONBUILD triggers, ARG names with doc comments.  Error texts are
  * BuildKit's, prefixed "Dockerfile:LINE: ". */
 #include <errno.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -606,13 +607,57 @@ static int dispatch(struct req *r, int kind)
     return 0;
 }
 
+static size_t levenshtein(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return (size_t)-1;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t prev = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cur = row[j];
+            size_t sub = prev + (a[i - 1] != b[j - 1]);
+            size_t del = row[j] + 1, ins = row[j - 1] + 1;
+            row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+            prev = cur;
+        }
+    }
+    return row[lb];
+}
+
+/* BuildKit's suggest.WrapError: " (did you mean COPY?)" for a near miss. */
+static void suggestion(const char *cmd, char *out, size_t sz)
+{
+    size_t best = (size_t)-1, len = strlen(cmd);
+    const char *match = NULL;
+    out[0] = 0;
+    for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
+        size_t d = levenshtein(cmd, kind_names[i]);
+        if (d < best)
+            best = d, match = kind_names[i];
+    }
+    if (!match || best == 0 || best > 2 || best * 2 > len)
+        return;
+    size_t k = (size_t)snprintf(out, sz, " (did you mean ");
+    for (const char *p = match; *p && k + 4 < sz; p++)
+        out[k++] = (char)(*p - 32);
+    snprintf(out + k, sz - k, "?)");
+}
+
 int bld_instr_parse(const struct bld_node *node, struct bld_instr *out, struct cb_err **err)
 {
     memset(out, 0, sizeof(*out));
     int kind = kind_of(node->cmd);
-    if (kind < 0)
-        return cb_fail(err, CB_ESYNTAX, 0, "Dockerfile:%d: unknown instruction: %s",
-                       node->start_line, node->keyword);
+    if (kind < 0) {
+        char hint[64];
+        suggestion(node->cmd, hint, sizeof(hint));
+        return cb_fail(err, CB_ESYNTAX, 0, "Dockerfile:%d: unknown instruction: %s%s",
+                       node->start_line, node->keyword, hint);
+    }
     out->kind = (enum bld_instr_kind)kind;
     out->node = node;
     struct req r = {.node = node, .args = CB_STRV_INIT, .out = out, .err = err};

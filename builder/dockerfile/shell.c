@@ -6,6 +6,7 @@
 
 #include "dockerfile_internal.h"
 #include "glob.h"
+#include "parser.h"
 #include "shell.h"
 #include "../../base/cleanup.h"
 #include "../../base/xalloc.h"
@@ -459,8 +460,12 @@ static int shell_run(const char *word, const struct bld_shell_opts *opts,
     sw.raw_escapes = sw.o->raw_escapes;
     if (sw.n >= 3 && !memcmp(word, "\xEF\xBB\xBF", 3))
         sw.pos = 3; /* text/scanner skips a leading BOM */
-    if (process_stop_on(&sw, SH_EOF, sw.raw_escapes, result, words) < 0)
-        return cb_wrap(err, "failed to process \"%s\"", word);
+    if (process_stop_on(&sw, SH_EOF, sw.raw_escapes, result, words) < 0) {
+        cleanup_buf struct cb_buf q;
+        cb_buf_init(&q, CB_BUF_LIMIT_DEFAULT);
+        bld_go_quote(&q, word, strlen(word));
+        return cb_wrap(err, "failed to process %s", cb_buf_str(&q));
+    }
     return 0;
 }
 

@@ -264,7 +264,9 @@ static int visit(const struct bld_dockerfile *df, size_t i, char *state, struct 
     if (state[i] == 2)
         return 0;
     if (state[i] == 1)
-        return cb_fail(err, CB_ESYNTAX, 0, "circular dependency detected on stage: %s",
+        return cb_fail(err, CB_ESYNTAX, 0,
+                       "Dockerfile:%d: circular dependency detected on stage: %s",
+                       df->stages[i].from_node->start_line,
                        df->stages[i].name ? df->stages[i].name : df->stages[i].base);
     state[i] = 1;
     struct cb_strv deps = CB_STRV_INIT;
