@@ -60,6 +60,10 @@ static int report(const struct bld_check_result *res, const struct cb_buf *df, b
     fputs(cb_buf_str(&out), stdout);
     if (!res->error)
         return 0;
+    if (res->parse_error) {
+        fprintf(stderr, "error: %s\n", res->error);
+        return 2;
+    }
     if (res->error_line)
         fprintf(stderr, "error: %s:%d: %s\n", name, res->error_line, res->error);
     else

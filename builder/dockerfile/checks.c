@@ -384,23 +384,26 @@ static void check_arg_node(struct lint *l, const struct bld_instr *in)
     cb_strv_release(&keys);
 }
 
-/* What BuildKit's instructions.Parse reports, in file order. */
-static void check_parse_time(struct lint *l, const struct bld_dockerfile *df)
+/* What BuildKit's instructions.Parse reports, node by node in file order;
+ * like it, the first node that does not parse stops the walk (the warnings
+ * before it stay).  Returns -1 with *err set then. */
+static int check_parse_time(struct lint *l, const struct bld_ast *ast, struct cb_err **err)
 {
-    for (size_t i = 0; i < df->nglobal; i++)
-        check_arg_node(l, &df->global_args[i]);
-    for (size_t s = 0; s < df->nstages; s++) {
-        const struct bld_stage *st = &df->stages[s];
-        check_from_node(l, st->from_node, st->name);
-        for (size_t i = 0; i < st->n; i++) {
-            const struct bld_instr *in = &st->instrs[i];
-            if (in->kind == BLD_I_MAINTAINER)
-                lint_report(l, R_MAINTAINER_DEPRECATED, in->node->start_line,
-                            "Maintainer instruction is deprecated in favor of using label");
-            if (in->kind == BLD_I_ARG)
-                check_arg_node(l, in);
-        }
+    for (size_t i = 0; i < ast->n; i++) {
+        const struct bld_node *nd = &ast->nodes[i];
+        if (!strcmp(nd->cmd, "maintainer"))
+            lint_report(l, R_MAINTAINER_DEPRECATED, nd->start_line,
+                        "Maintainer instruction is deprecated in favor of using label");
+        struct bld_instr in;
+        if (bld_instr_parse(nd, &in, err) < 0)
+            return -1;
+        if (in.kind == BLD_I_FROM)
+            check_from_node(l, nd, in.u.from.name);
+        else if (in.kind == BLD_I_ARG)
+            check_arg_node(l, &in);
+        bld_instr_release(&in);
     }
+    return 0;
 }
 
 /* validateStageNames and validateCommandCasing. */
@@ -500,6 +503,15 @@ static int configure(struct lint *l, const struct bld_ast *ast, struct cb_err **
     return 0;
 }
 
+/* A Dockerfile that parses but whose instructions or stages do not: the
+ * warnings found so far are kept and the error is reported with them. */
+static void instruction_error(struct lint *l, struct cb_err *e)
+{
+    l->out->error = xstrdup(e->msg);
+    l->out->parse_error = true;
+    cb_err_free(e);
+}
+
 int bld_check_run(const char *text, size_t len, const struct bld_check_opts *opts,
                   struct bld_check_result *out, struct cb_err **err)
 {
@@ -508,24 +520,26 @@ int bld_check_run(const char *text, size_t len, const struct bld_check_opts *opt
     if (!ast)
         return cb_err_rc(err);
     struct lint l = {.opts = opts, .ast = ast, .out = out};
-    int rc = configure(&l, ast, err);
-    cleanup_dockerfile struct bld_dockerfile *df = NULL;
-    if (rc == 0)
-        df = bld_dockerfile_from_ast_take(ast, err); /* owns ast from here, even on failure */
-    else
+    if (configure(&l, ast, err) < 0) {
         bld_ast_free(ast);
-    if (!df) {
         cb_strv_release(&l.skip);
         cb_strv_release(&l.exp);
         return cb_err_rc(err);
     }
-    for (size_t i = 0; i < df->ast->nwarnings; i++)
-        lint_report(&l, R_NO_EMPTY_CONTINUATION, df->ast->warnings[i].line,
-                    "Empty continuation line");
-    check_parse_time(&l, df);
-    check_stage_names(&l, df);
-    check_casing(&l, df);
-    lint_walk(&l, df);
+    for (size_t i = 0; i < ast->nwarnings; i++)
+        lint_report(&l, R_NO_EMPTY_CONTINUATION, ast->warnings[i].line, "Empty continuation line");
+    struct cb_err *e = NULL;
+    cleanup_dockerfile struct bld_dockerfile *df = NULL;
+    if (check_parse_time(&l, ast, &e) < 0) {
+        instruction_error(&l, e);
+        bld_ast_free(ast);
+    } else if (!(df = bld_dockerfile_from_ast_take(ast, &e))) {
+        instruction_error(&l, e); /* the ast went with it */
+    } else {
+        check_stage_names(&l, df);
+        check_casing(&l, df);
+        lint_walk(&l, df);
+    }
     finish(&l);
     cb_strv_release(&l.skip);
     cb_strv_release(&l.exp);

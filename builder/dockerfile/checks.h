@@ -44,13 +44,17 @@ struct bld_check_result {
     /* A build error found while checking ("lint violation found for rules:
      * X" with check=error=true, or e.g. an empty platform), else NULL. */
     char *error;
-    int error_line;  /* 0 when the error has no line */
-    bool lint_error; /* error is the check=error=true failure */
+    int error_line;   /* 0 when the error has no line */
+    bool lint_error;  /* error is the check=error=true failure */
+    bool parse_error; /* error is an instruction or stage error (message
+                         already "Dockerfile:LINE: ..."); the warnings are
+                         those found before it, as BuildKit reports them */
 };
 
 /* Run the checks on a Dockerfile held in memory.  Fails (and fills nothing)
- * with CB_ESYNTAX on a parse error or a bad check option; a build error the
- * checks run into is not a failure but goes to out->error. */
+ * with CB_ESYNTAX when the text does not parse or a check option is bad; an
+ * instruction error (out->parse_error) or a build error the checks run into
+ * is not a failure but goes to out->error, after the warnings found. */
 int bld_check_run(const char *text, size_t len, const struct bld_check_opts *opts,
                   struct bld_check_result *out, struct cb_err **err);
 void bld_check_result_release(struct bld_check_result *r);

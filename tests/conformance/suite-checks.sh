@@ -3,12 +3,14 @@
 # lint_cases.jsonl, see its FORMAT.md) run through `cbuild check --format
 # json`: the warnings must match exactly (rule, description, detail, url,
 # line, level, in order), and a build error the check itself runs into
-# (check=error=true, a bad FROM platform) must be reported with exit 1.
+# (check=error=true, a bad FROM platform) must be reported with exit 1; an
+# instruction error ("dockerfile parse error on line N: X" upstream, our
+# "Dockerfile:N: X") with exit 2, after the warnings found before it.
 # Cases whose frontend_attrs need a registry image built during the
 # upstream test ("<computed>") cannot be made static and are listed as
 # skipped, not counted.
 exec python3 - "$CONFORMANCE_DIR/buildkit/checks/lint_cases.jsonl" "$CBUILD" <<'EOF'
-import json, os, subprocess, sys, tempfile
+import json, os, re, subprocess, sys, tempfile
 
 cases, cbuild = sys.argv[1], sys.argv[2]
 passed = failed = skipped = 0
@@ -39,10 +41,14 @@ for raw in open(cases):
     except ValueError:
         got = None
     err = c.get("build_err")
+    code = 1
+    m = re.match(r"dockerfile parse error on line (\d+): (.*)", err or "")
+    if m:  # our wording: "Dockerfile:LINE: message", and exit 2 (a parse error)
+        err, code = "Dockerfile:%s: %s" % (m.group(1), m.group(2)), 2
     if got != want:
         why = "warnings differ:\n  want %s\n  got  %s" % (json.dumps(want), p.stdout.strip())
-    elif err and (p.returncode != 1 or err not in p.stderr):
-        why = "want exit 1 and error %r, got %d %r" % (err, p.returncode, p.stderr.strip())
+    elif err and (p.returncode != code or err not in p.stderr):
+        why = "want exit %d and error %r, got %d %r" % (code, err, p.returncode, p.stderr.strip())
     elif not err and p.returncode != 0:
         why = "want exit 0, got %d %r" % (p.returncode, p.stderr.strip())
     if why:

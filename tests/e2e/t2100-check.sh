@@ -5,7 +5,8 @@ test_description='cbuild check: BuildKit build checks without building (golden c
 data="$SRC_DIR/tests/data/check"
 
 # Run one golden case: Dockerfile, optional .dockerignore and args (K=V per
-# line), expected.json, and expected-error (a substring of stderr, exit 1).
+# line), expected.json, and expected-error (a substring of stderr; exit 1
+# unless expected-exit says otherwise).
 check_case() {
 	rm -rf ctx && mkdir ctx &&
 	cp "$data/$1/Dockerfile" ctx/ &&
@@ -17,6 +18,7 @@ check_case() {
 	fi &&
 	want=0 &&
 	{ test ! -f "$data/$1/expected-error" || want=1; } &&
+	{ test ! -f "$data/$1/expected-exit" || want=$(cat "$data/$1/expected-exit"); } &&
 	test_exit_code $want cbuild check --format json $args ctx >out.json 2>err &&
 	python3 -c "import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); sys.exit(a!=b)" \
 		"$data/$1/expected.json" out.json &&

@@ -127,11 +127,23 @@ TEST(checks_parse_error_and_bad_option_fail)
     o.target = o.build = (struct bld_platform){"linux", "amd64", ""};
     struct bld_check_result r;
     struct cb_err *err = NULL;
-    const char *bad = "FROM alpine\nNOPE x\n";
-    ASSERT_FAILS(bld_check_run(bad, strlen(bad), &o, &r, &err), err, CB_ESYNTAX, "Dockerfile:2");
+    const char *empty = "# only a comment\n";
+    ASSERT_FAILS(bld_check_run(empty, strlen(empty), &o, &r, &err), err, CB_ESYNTAX,
+                 "file with no instructions");
     const char *opt = "# check=skip=all;bogus=1\nFROM alpine\n";
     ASSERT_FAILS(bld_check_run(opt, strlen(opt), &o, &r, &err), err, CB_ESYNTAX,
                  "invalid check option \"bogus\"");
+}
+
+TEST(checks_warnings_before_an_instruction_error)
+{
+    struct bld_check_result r;
+    run("FROM alpine AS Bad\nMAINTAINER me\nNOPE x\nCMD echo never checked\n", NULL, NULL, &r);
+    ASSERT(r.parse_error);
+    ASSERT_STR_EQ(r.error, "Dockerfile:3: unknown instruction: NOPE (did you mean COPY?)");
+    cleanup_free char *s = summary(&r);
+    ASSERT_STR_EQ(s, "StageNameCasing@1 MaintainerDeprecated@2");
+    bld_check_result_release(&r);
 }
 
 TEST(checks_json_and_text_output)
