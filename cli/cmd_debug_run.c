@@ -35,7 +35,7 @@ static void print_output(void *userdata, const char *data, size_t len)
 struct run_args {
     struct cb_strv lowers, envs, mounts, secrets, ssh;
     const char *user, *workdir, *network, *runtime, *snapshotter, *label, *hostname;
-    const char *changes, *rootfs_out;
+    const char *changes, *rootfs_out, *image;
 };
 
 static void run_args_release(struct run_args *a)
@@ -51,6 +51,7 @@ int cmd_debug_run(int argc, char **argv, struct cli_env *env)
 {
     __attribute__((cleanup(run_args_release))) struct run_args a = {0};
     const struct cli_option opts[] = {
+        {0, "image", CLI_OPT_STRING, &a.image, "NAME", "an image in the store as the base"},
         {0, "rootfs", CLI_OPT_LIST, &a.lowers, "DIR",
          "a layer dir or rootfs, bottom first (repeatable)"},
         {'u', "user", CLI_OPT_STRING, &a.user, "USER", "name[:group] or uid[:gid]"},
@@ -70,7 +71,7 @@ int cmd_debug_run(int argc, char **argv, struct cli_env *env)
         {0},
     };
     static const struct cli_usage u_tmpl = {
-        "cbuild debug run [OPTIONS] --rootfs DIR... -- CMD [ARG...]",
+        "cbuild debug run [OPTIONS] [--image NAME] [--rootfs DIR]... -- CMD [ARG...]",
         "Run one step in the OCI runtime and save what it changed.", NULL};
     struct cli_usage u = u_tmpl;
     cleanup_strv_s struct cb_strv args = CB_STRV_INIT;
@@ -88,6 +89,7 @@ int cmd_debug_run(int argc, char **argv, struct cli_env *env)
         return cli_usage_error(&u, "expected a command");
     struct bld_run_once o = {
         .runtime = a.runtime,
+        .image = a.image,
         .lowers = (const char *const *)a.lowers.v,
         .n_lowers = a.lowers.n,
         .changes_out = a.changes,

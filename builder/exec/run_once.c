@@ -9,6 +9,7 @@
 #include "../../base/cleanup.h"
 #include "../../base/fsutil.h"
 #include "../../base/xalloc.h"
+#include "../../oci/store.h"
 #include "../../base/banned.h"
 
 static int save_dir(const char *src, const char *dst, unsigned flags, struct cb_err **err)
@@ -57,8 +58,50 @@ static int save_outputs(const struct bld_run_once *o, const struct bld_snapshot 
     return 0;
 }
 
+/* The image's unpacked layers (unpacked now when needed), bottom first. */
+static int image_layers(struct oci_store *st, const char *name, struct cb_strv *out,
+                        struct cb_err **err)
+{
+    struct oci_manifest m;
+    struct oci_image config;
+    int r = 0;
+    if (oci_store_get_image(st, name, NULL, NULL, &m, &config, err) < 0)
+        return cb_err_rc(err);
+    if (m.n_layers != config.n_diff_ids)
+        r = cb_fail(err, CB_EINVAL, 0, "image '%s': %zu layers but %zu diff_ids", name, m.n_layers,
+                    config.n_diff_ids);
+    for (size_t i = 0; r == 0 && i < m.n_layers; i++) {
+        char *dir = NULL;
+        r = oci_store_layer_ensure(st, &m.layers[i], &config.diff_ids[i], &dir, err);
+        if (r == 0)
+            cb_strv_push_take(out, dir);
+    }
+    oci_manifest_release(&m);
+    oci_image_release(&config);
+    return r;
+}
+
+static int run_on(const struct bld_run_once *o, const char *const *lowers, size_t n_lowers,
+                  const struct bld_exec_req *req, struct bld_exec_result *res, struct cb_err **err);
+
 int bld_run_once(const struct bld_run_once *o, const struct bld_exec_req *req,
                  struct bld_exec_result *res, struct cb_err **err)
+{
+    cleanup_store struct oci_store *st = NULL;
+    cleanup_strv_s struct cb_strv lowers = CB_STRV_INIT;
+    if (!o->image)
+        return run_on(o, o->lowers, o->n_lowers, req, res, err);
+    /* the shared lock keeps prune from removing the layers under the step */
+    st = oci_store_open(o->store_root, OCI_STORE_SHARED, err);
+    if (!st || image_layers(st, o->image, &lowers, err) < 0)
+        return cb_err_rc(err);
+    for (size_t i = 0; i < o->n_lowers; i++)
+        cb_strv_push(&lowers, o->lowers[i]);
+    return run_on(o, (const char *const *)lowers.v, lowers.n, req, res, err);
+}
+
+static int run_on(const struct bld_run_once *o, const char *const *lowers, size_t n_lowers,
+                  const struct bld_exec_req *req, struct bld_exec_result *res, struct cb_err **err)
 {
     cleanup_free char *state = cb_path_join(o->store_root, "run");
     cleanup_free char *caches = cb_path_join(o->store_root, "cache-mounts");
@@ -66,7 +109,7 @@ int bld_run_once(const struct bld_run_once *o, const struct bld_exec_req *req,
         .state_dir = state, .cache_dir = caches, .runtime = o->runtime, .cancel_fd = o->cancel_fd};
     cleanup_executor struct bld_executor *ex = bld_executor_new(&eo, err);
     cleanup_snapshot struct bld_snapshot *snap = NULL;
-    struct bld_snapshot_opts so = {state, o->snapshotter, o->lowers, o->n_lowers};
+    struct bld_snapshot_opts so = {state, o->snapshotter, lowers, n_lowers};
     int r;
 
     if (!ex)

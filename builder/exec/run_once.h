@@ -11,6 +11,7 @@ struct bld_run_once {
     const char *store_root; /* state in ROOT/run, caches in ROOT/cache-mounts */
     const char *runtime;    /* NULL = detect */
     enum bld_snapshotter snapshotter;
+    const char *image;         /* an image in the store: its layers go first (may be NULL) */
     const char *const *lowers; /* layer dirs (overlay form) or one rootfs, bottom first */
     size_t n_lowers;
     const char *changes_out; /* overlay: the upper dir is saved here (may be NULL) */

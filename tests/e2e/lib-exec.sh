@@ -178,6 +178,14 @@ test_expect_success EXEC 'a lowerdir chain longer than a page' '
 	printf "0\n59\n60\n" >want && test_cmp want out
 '
 
+test_expect_success EXEC 'an image from the store as the base (layers unpacked by the store)' '
+	cbuild load -i bb -t exec-base:latest >/dev/null &&
+	cbuild debug run --runtime "$RT" --image exec-base:latest --changes ch6 -- sh -c "test -x /bin/busybox && rm /etc/passwd" &&
+	test -c ch6/etc/passwd &&
+	test_exit_code 1 cbuild debug run --runtime "$RT" --image no-such-image -- true 2>err &&
+	test_grep "no-such-image" err
+'
+
 test_expect_success EXEC 'leftovers of a crashed run are cleaned at the next start' '
 	mkdir -p "$CBUILD_ROOT/run/step-dead1/bundle" &&
 	printf "999999 1\n" >"$CBUILD_ROOT/run/step-dead1/owner" &&
