@@ -304,7 +304,16 @@ static int extract_archive(struct copy_ctx *c, const char *src, const char *dst,
     return 0;
 }
 
-static char *dest_for(const struct bld_copy_req *r, const char *rel, bool src_is_dir)
+static bool is_dir_in_root(int rootfd, const char *path)
+{
+    int fd = cb_open_beneath(rootfd, path, O_RDONLY | O_DIRECTORY, 0, NULL);
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
+}
+
+static char *dest_for(int rootfd, const struct bld_copy_req *r, const char *rel, bool src_is_dir)
 {
     const char *base = strrchr(rel, '/');
     size_t dl = strlen(r->dest);
@@ -314,7 +323,7 @@ static char *dest_for(const struct bld_copy_req *r, const char *rel, bool src_is
     base = base ? base + 1 : rel;
     if (r->parents)
         return strcmp(d, "/") ? xasprintf("%s/%s", d, rel) : xasprintf("/%s", rel);
-    if (src_is_dir || !(r->dest_is_dir || slash))
+    if (src_is_dir || !(r->dest_is_dir || slash || is_dir_in_root(rootfd, d)))
         return xstrdup(d);
     return strcmp(d, "/") ? xasprintf("%s/%s", d, base) : xasprintf("/%s", base);
 }
@@ -341,7 +350,7 @@ int bld_copy_into(int rootfd, const struct bld_copy_req *r, struct cb_err **err)
         struct stat st;
         if (stat(src, &st) < 0 && lstat(src, &st) < 0)
             return cb_fail(err, CB_ENOTFOUND, errno, "stat '%s'", rel);
-        dst = dest_for(r, rel, S_ISDIR(st.st_mode));
+        dst = dest_for(rootfd, r, rel, S_ISDIR(st.st_mode));
         if (S_ISDIR(st.st_mode)) {
             cleanup_close int dfd = mkdir_in_root(rootfd, dst, &c.own, 0755, err);
             if (dfd < 0 || copy_dir_contents(&c, src, rel, dst, err) < 0)

@@ -608,6 +608,12 @@ static int copy_key(struct bld_stage_ctx *c, const struct bld_instr *in, size_t 
     return rc;
 }
 
+static bool dest_is_dir_syntax(const char *d)
+{
+    size_t n = strlen(d);
+    return n > 0 && (d[n - 1] == '/' || (d[n - 1] == '.' && (n == 1 || d[n - 2] == '/')));
+}
+
 int bld_op_copy(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, int step,
                 struct cb_err **err)
 {
@@ -627,7 +633,8 @@ int bld_op_copy(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, i
     if (cp->from)
         sk.ignore = NULL; /* .dockerignore applies to the context only */
     dest = cp->dest[0] == '/' ? xstrdup(cp->dest) : bld_workdir_resolve(c->st, cp->dest);
-    if (cp->dest[strlen(cp->dest) - 1] == '/' && strcmp(dest, "/")) {
+    /* BuildKit: a destination ending in "/" or "." names a directory */
+    if (dest_is_dir_syntax(cp->dest) && strcmp(dest, "/")) {
         char *d = xasprintf("%s/", dest);
         free(dest);
         dest = d;

@@ -28,10 +28,13 @@ $CBUILD build --progress=plain -t hello:demo -o "type=oci,dest=$OUT/hello-oci" e
 
 step "the image in the store"
 $CBUILD images
-$CBUILD inspect hello:demo | jq '{manifest: .manifest.config.digest, layers: [.manifest.layers[].digest], config: .config.config}'
+$CBUILD inspect hello:demo | jq '.[0] | {Name, ManifestDigest, Id, layers: [.Manifest.layers[].digest], User: .Config.config.User, Cmd: .Config.config.Cmd, WorkingDir: .Config.config.WorkingDir, Env: .Config.config.Env}'
 
 step "the OCI layout, checked by skopeo"
-skopeo inspect "oci:$OUT/hello-oci:latest" | jq '{Digest, Layers}'
+skopeo inspect "oci:$OUT/hello-oci:demo" | jq '{Digest, Layers}'
 
 step "a no-op rebuild (every step cached)"
 $CBUILD build --progress=plain -t hello:demo examples/hello 2>&1 | grep -c CACHED | sed 's/^/cached steps: /'
+
+step "running the image's command once (cbuild debug run, as user app)"
+$CBUILD debug run --image hello:demo --user app -w /home/app -- hello
