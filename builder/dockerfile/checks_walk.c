@@ -448,6 +448,33 @@ static void do_expose(struct walk *w, struct sstate *st, const struct bld_instr 
     }
 }
 
+/* RUN --mount: BuildKit expands each key=value field's value (the list is
+ * CSV: fields split at commas outside double quotes). */
+static void do_mounts(struct walk *w, struct sstate *st, const struct bld_instr *in, int line)
+{
+    const struct cb_strv *specs = &in->u.run.mount_specs;
+    for (size_t i = 0; i < specs->n && !w->l->aborted; i++) {
+        const char *p = specs->v[i];
+        while (*p && !w->l->aborted) {
+            bool q = false;
+            const char *f = p;
+            while (*p && (q || *p != ','))
+                q ^= *p++ == '"';
+            cleanup_free char *field = xstrndup(f, (size_t)(p - f));
+            if (*p)
+                p++;
+            char *eq = strchr(field, '=');
+            if (!eq)
+                continue;
+            char *v = eq + 1;
+            size_t vl = strlen(v);
+            if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"')
+                v[vl - 1] = '\0', v++;
+            free(expand_word(w, st, v, false, line));
+        }
+    }
+}
+
 /* validateUsedOnce: the earlier instruction is the one that is ignored. */
 static void used_once(struct walk *w, int *prev, const struct bld_instr *in, int line)
 {
@@ -499,6 +526,9 @@ static void do_simple(struct walk *w, struct sstate *st, const struct bld_instr 
         break;
     case BLD_I_ONBUILD:
         cb_strv_push(&st->onbuild, in->u.onbuild);
+        break;
+    case BLD_I_RUN:
+        do_mounts(w, st, in, line);
         break;
     default:
         break;
