@@ -58,6 +58,12 @@ struct bld_solver {
 /* source.c: resolve stage i's base image (pull when the policy says so). */
 int bld_base_resolve(struct bld_solver *s, size_t i, struct cb_err **err);
 void bld_base_release(struct bld_base *b);
+/* The state an image starts a stage with: its config, layers and key. */
+int bld_state_from_base(struct bld_state *st, const struct bld_base *b, struct cb_err **err);
+/* Resolve an image reference (store, or pull) into a fresh state (COPY
+ * --from=IMAGE, RUN --mount from=IMAGE). */
+int bld_image_state(struct bld_solver *s, const char *ref, struct bld_state *out,
+                    struct cb_err **err);
 
 /* step.c: the RFC 3339 time now, or SOURCE_DATE_EPOCH's. */
 char *bld_now_rfc3339(const struct bld_solver *s);

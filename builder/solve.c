@@ -112,17 +112,8 @@ static int start_stage(struct bld_stage_ctx *c, struct cb_err **err)
         return cb_err_rc(err);
     {
         struct bld_base *b = &s->runs[c->idx].base;
-        oci_image_release(&st->img);
-        oci_image_copy(&st->img, &b->config);
-        for (size_t i = 0; i < b->manifest.n_layers && i < b->config.n_diff_ids; i++) {
-            XGROW(st->layers, st->n_layers + 1, st->alloc_layers);
-            oci_descriptor_copy(&st->layers[st->n_layers++], &b->manifest.layers[i]);
-        }
-        if (b->manifest.n_layers != b->config.n_diff_ids)
-            return cb_fail(err, CB_EINVAL, 0, "image '%s': %zu layers but %zu diff_ids", b->name,
-                           b->manifest.n_layers, b->config.n_diff_ids);
-        cache_key_for_base(&b->mdesc.digest, &st->key);
-        st->has_key = true;
+        if (bld_state_from_base(st, b, err) < 0)
+            return cb_err_rc(err);
         /* the base's triggers are not inherited by this image */
         cb_strv_release(&st->img.config.onbuild);
     }

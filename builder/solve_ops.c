@@ -404,6 +404,8 @@ struct copy_src {
     const char *root; /* context dir, heredoc temp dir, or NULL: a stage */
     const char *what; /* for messages */
     long from_stage;  /* -1: not a stage */
+    bool from_image;  /* COPY --from=IMAGE: image holds it */
+    struct bld_state image;
     struct cb_strv matches;
     char *tmp; /* heredoc sources' temp dir */
 };
@@ -455,11 +457,12 @@ static int select_sources(struct bld_stage_ctx *c, const struct bld_instr *in, s
         return heredoc_sources(c, in, src, err);
     if (cp->from) {
         src->from_stage = bld_graph_stage_ref(c->s->df, c->idx, cp->from);
-        if (src->from_stage < 0)
-            return cb_fail(err, CB_EUNSUPPORTED, 0,
-                           "Dockerfile:%d: COPY --from=%s: copying from an image is not "
-                           "supported yet; add a stage 'FROM %s AS x' and copy from it",
-                           in->node->start_line, cp->from, cp->from);
+        if (src->from_stage < 0) {
+            if (bld_image_state(c->s, cp->from, &src->image, err) < 0)
+                return cb_wrap(err, "Dockerfile:%d: COPY --from=%s", in->node->start_line,
+                               cp->from);
+            src->from_image = true;
+        }
         return 0;
     }
     src->root = c->s->o->context;
@@ -485,8 +488,8 @@ static int source_digest(struct bld_stage_ctx *c, struct copy_src *src, struct s
     struct cache_contenthash_opts o = {0};
     int rc;
 
-    if (src->from_stage >= 0) {
-        *out = c->s->runs[src->from_stage].state.key;
+    if (src->from_stage >= 0 || src->from_image) {
+        *out = src->from_image ? src->image.key : c->s->runs[src->from_stage].state.key;
         return 0;
     }
     fd = open(src->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -558,8 +561,10 @@ static int do_copy(struct copy_arg *a, const struct oci_digest *key, const char 
 
     bld_state_init(&empty);
     rc = bld_step_snapshot(c->s, a->in->u.copy.link ? &empty : c->st, &snap, err);
-    if (rc == 0 && a->src->from_stage >= 0)
-        rc = bld_step_snapshot(c->s, &c->s->runs[a->src->from_stage].state, &from, err);
+    if (rc == 0 && (a->src->from_stage >= 0 || a->src->from_image))
+        rc = bld_step_snapshot(
+            c->s, a->src->from_image ? &a->src->image : &c->s->runs[a->src->from_stage].state,
+            &from, err);
     if (rc == 0)
         rc = bld_step_in_snapshot(snap, from, copy_in, a, err);
     if (rc == 0)
@@ -655,6 +660,8 @@ int bld_op_copy(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, i
         cb_rm_rf(src.tmp, NULL);
     free(src.tmp);
     cb_strv_release(&src.matches);
+    if (src.from_image)
+        bld_state_release(&src.image);
     bld_chmod_release(&a.chmod);
     bld_ignore_free(sk.excludes);
     return rc < 0 ? rc : 0;

@@ -10,6 +10,7 @@
 #include "dockerfile/stages.h"
 #include "../oci/layout.h"
 #include "../oci/pull.h"
+#include "../cache/keys.h"
 #include "../base/xalloc.h"
 #include "../base/banned.h"
 
@@ -68,33 +69,24 @@ static int pull(struct bld_solver *s, const char *name, struct cb_err **err)
     return rc;
 }
 
-int bld_base_resolve(struct bld_solver *s, size_t i, struct cb_err **err)
+/* Find ref in the store, pulling it as the policy says; b is filled. */
+static int resolve_image(struct bld_solver *s, const char *ref, struct bld_base *b,
+                         struct cb_err **err)
 {
-    struct bld_stage *st = &s->df->stages[i];
-    struct bld_base *b = &s->runs[i].base;
-    const char *ref = st->base_expanded ? st->base_expanded : st->base;
-    int line = st->from_node ? st->from_node->start_line : 0;
     struct cb_err *e = NULL;
     int rc;
 
-    pthread_mutex_lock(&s->pull_lock);
-    if (b->resolved) {
-        pthread_mutex_unlock(&s->pull_lock);
-        return 0;
-    }
     b->name = oci_store_normalize_name(ref, err);
     rc = b->name ? 0 : cb_err_rc(err);
     if (rc == 0 && s->o->pull != BLD_PULL_ALWAYS) {
         rc = from_store(s, b->name, b, &e);
         if (rc < 0 && e->code == CB_ENOTFOUND && s->o->pull == BLD_PULL_MISSING) {
             cb_err_free(e);
-            e = NULL;
             bld_base_release(b);
             b->name = oci_store_normalize_name(ref, NULL);
             rc = 1; /* pull it */
         } else if (rc < 0 && e->code == CB_ENOTFOUND) {
             cb_err_free(e);
-            e = NULL;
             rc = cb_fail(err, CB_ENOTFOUND, 0, "image '%s' not found locally (--pull=never)",
                          b->name);
         } else if (rc < 0) {
@@ -108,8 +100,54 @@ int bld_base_resolve(struct bld_solver *s, size_t i, struct cb_err **err)
         if (rc == 0)
             rc = from_store(s, b->name, b, err);
     }
+    return rc;
+}
+
+int bld_base_resolve(struct bld_solver *s, size_t i, struct cb_err **err)
+{
+    struct bld_stage *st = &s->df->stages[i];
+    struct bld_base *b = &s->runs[i].base;
+    const char *ref = st->base_expanded ? st->base_expanded : st->base;
+    int line = st->from_node ? st->from_node->start_line : 0;
+    int rc = 0;
+
+    pthread_mutex_lock(&s->pull_lock);
+    if (!b->resolved)
+        rc = resolve_image(s, ref, b, err);
     pthread_mutex_unlock(&s->pull_lock);
     if (rc < 0)
         return cb_wrap(err, "Dockerfile:%d: FROM %s", line, ref);
+    return 0;
+}
+
+int bld_image_state(struct bld_solver *s, const char *ref, struct bld_state *out,
+                    struct cb_err **err)
+{
+    struct bld_base b = {0};
+    int rc;
+
+    pthread_mutex_lock(&s->pull_lock);
+    rc = resolve_image(s, ref, &b, err);
+    pthread_mutex_unlock(&s->pull_lock);
+    bld_state_init(out);
+    if (rc == 0)
+        rc = bld_state_from_base(out, &b, err);
+    bld_base_release(&b);
+    return rc;
+}
+
+int bld_state_from_base(struct bld_state *st, const struct bld_base *b, struct cb_err **err)
+{
+    if (b->manifest.n_layers != b->config.n_diff_ids)
+        return cb_fail(err, CB_EINVAL, 0, "image '%s': %zu layers but %zu diff_ids", b->name,
+                       b->manifest.n_layers, b->config.n_diff_ids);
+    oci_image_release(&st->img);
+    oci_image_copy(&st->img, &b->config);
+    for (size_t i = 0; i < b->manifest.n_layers; i++) {
+        XGROW(st->layers, st->n_layers + 1, st->alloc_layers);
+        oci_descriptor_copy(&st->layers[st->n_layers++], &b->manifest.layers[i]);
+    }
+    cache_key_for_base(&b->mdesc.digest, &st->key);
+    st->has_key = true;
     return 0;
 }

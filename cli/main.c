@@ -34,33 +34,6 @@ const struct cli_command cli_commands[] = {
     {NULL, NULL, 0, NULL},
 };
 
-/* The one table from error category to exit status: 2 is a usage error,
- * 1 everything else (a failed build, registry, I/O). */
-int cli_exit_status(enum cb_errc code)
-{
-    switch (code) {
-    case CB_OK:
-        return 0;
-    case CB_EINVAL:
-    case CB_EUNSUPPORTED:
-        return 2;
-    case CB_EINTR:
-        return 130;
-    default:
-        return 1;
-    }
-}
-
-int cli_report(struct cb_err *err)
-{
-    if (!err) {
-        fprintf(stderr, "error: unknown failure\n");
-        return 1;
-    }
-    fprintf(stderr, "error: %s\n", err->msg);
-    return cli_exit_status(err->code);
-}
-
 static void log_sink(void *userdata, enum cb_log_level level, const char *msg)
 {
     (void)userdata;
