@@ -361,8 +361,11 @@ static int open_top(struct walk *w, int *pfd, int *fd, struct stat *st, struct c
     const char *rel = rel_of(w);
     struct stat st2;
 
-    if ((*pfd = cb_open_beneath(w->o->root_fd, rel, O_PATH, 0, err)) < 0)
+    if ((*pfd = cb_open_beneath(w->o->root_fd, rel, O_PATH, 0, err)) < 0) {
+        if (*pfd == -CB_ENOTFOUND)
+            return cb_fail(err, CB_ENOTFOUND, 0, "source '%s' not found", rel);
         return cb_wrap(err, "source '%s'", rel);
+    }
     if (fstat(*pfd, st) < 0)
         return cb_fail(err, CB_EIO, errno, "stat '%s'", rel);
     if (!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode))
