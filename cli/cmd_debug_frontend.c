@@ -29,7 +29,7 @@ int cmd_debug_dump_ast(int argc, char **argv, struct cli_env *env)
         return rc > 0 ? 0 : 2;
     if (args.n != 1)
         return cli_usage_error(&u, "expected one FILE");
-    struct cb_err *err = NULL;
+    cleanup_err struct cb_err *err = NULL;
     cleanup_ast struct bld_ast *ast = bld_parse_file(args.v[0], &err);
     if (!ast)
         return cli_report(err);
@@ -66,7 +66,7 @@ static int shell_cmd(int argc, char **argv, bool words)
         return cli_usage_error(&u, "--escape must be \\ or `");
     struct bld_shell_opts o = {
         .escape = escape ? escape[0] : '\\', .lookup = bld_env_list_lookup, .userdata = &envs};
-    struct cb_err *err = NULL;
+    cleanup_err struct cb_err *err = NULL;
     if (!words) {
         cleanup_free char *res = bld_shell_word(args.v[0], &o, NULL, &err);
         if (!res)
