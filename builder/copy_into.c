@@ -356,7 +356,9 @@ int bld_copy_into(int rootfd, const struct bld_copy_req *r, struct cb_err **err)
             if (dfd < 0 || copy_dir_contents(&c, src, rel, dst, err) < 0)
                 return cb_err_rc(err);
         } else if (r->unpack_archives && S_ISREG(st.st_mode) && is_archive(src)) {
-            if (extract_archive(&c, src, dst, err) < 0)
+            /* an archive unpacks into the destination directory itself */
+            cleanup_free char *dir = dest_for(rootfd, r, rel, true);
+            if (extract_archive(&c, src, dir, err) < 0)
                 return cb_err_rc(err);
         } else if (copy_entry(&c, src, rel, dst, err) < 0) {
             return cb_err_rc(err);

@@ -114,8 +114,6 @@ static int start_stage(struct bld_stage_ctx *c, struct cb_err **err)
         struct bld_base *b = &s->runs[c->idx].base;
         if (bld_state_from_base(st, b, err) < 0)
             return cb_err_rc(err);
-        /* the base's triggers are not inherited by this image */
-        cb_strv_release(&st->img.config.onbuild);
     }
     return 0;
 }
@@ -135,9 +133,11 @@ static int from_step(struct bld_stage_ctx *c, int total, struct cb_err **err)
     return rc;
 }
 
-static int dispatch(struct bld_stage_ctx *c, size_t k, int *n, int total, struct cb_err **err)
+/* Run one instruction; k is its index in the stage (for the build args it
+ * used), or past the end for an ONBUILD trigger. */
+static int dispatch(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, int *n,
+                    int total, struct cb_err **err)
 {
-    const struct bld_instr *in = &c->stage->instrs[k];
     char *name, *created;
     int step, rc;
 
@@ -171,6 +171,53 @@ static int dispatch(struct bld_stage_ctx *c, size_t k, int *n, int total, struct
     return rc;
 }
 
+/* ENV wins over ARG, as in the Dockerfile itself. */
+static const char *stage_lookup(void *userdata, const char *name)
+{
+    struct bld_stage_ctx *c = userdata;
+    const char *v = bld_state_getenv(c->st, name);
+    const struct bld_kv *kv = v ? NULL : bld_kvs_find(&c->args, name);
+    return v ? v : kv ? kv->value : NULL;
+}
+
+static int run_trigger(struct bld_stage_ctx *c, const char *text, int *n, int total,
+                       struct cb_err **err)
+{
+    struct bld_ast *ast = bld_parse(text, strlen(text), err);
+    int rc = ast ? 0 : cb_err_rc(err);
+
+    for (size_t i = 0; rc == 0 && i < ast->n; i++) {
+        struct bld_instr in;
+        rc = bld_instr_parse(&ast->nodes[i], &in, err);
+        if (rc < 0)
+            break;
+        rc = bld_instr_expand(&in, ast->escape, stage_lookup, c, NULL, err);
+        if (rc == 0)
+            rc = dispatch(c, &in, (size_t)-1, n, total, err);
+        bld_instr_release(&in);
+    }
+    bld_ast_free(ast);
+    if (rc < 0)
+        return cb_wrap(err, "ONBUILD trigger '%s' of the base image", text);
+    return 0;
+}
+
+/* A base image's ONBUILD triggers run first, then are dropped. */
+static int run_triggers(struct bld_stage_ctx *c, int *n, int total, struct cb_err **err)
+{
+    struct cb_strv triggers = CB_STRV_INIT;
+    int rc = 0;
+
+    if (c->s->g->stages[c->idx].base_kind != BLD_BASE_IMAGE)
+        return 0;
+    cb_strv_copy(&triggers, &c->s->runs[c->idx].base.config.config.onbuild);
+    for (size_t i = 0; rc == 0 && i < triggers.n; i++)
+        rc = run_trigger(c, triggers.v[i], n, total, err);
+    cb_strv_release(&triggers);
+    cb_strv_release(&c->st->img.config.onbuild);
+    return rc;
+}
+
 static int run_stage(struct bld_solver *s, size_t i, struct cb_err **err)
 {
     struct bld_stage_ctx c = {.s = s, .idx = i, .stage = &s->df->stages[i]};
@@ -184,8 +231,10 @@ static int run_stage(struct bld_solver *s, size_t i, struct cb_err **err)
             !strcmp(c.label, s->o->no_cache_filter->v[f]))
             c.no_cache = true;
     rc = from_step(&c, total, err);
+    if (rc == 0)
+        rc = run_triggers(&c, &n, total, err);
     for (size_t k = 0; rc == 0 && k < c.stage->n; k++) {
-        rc = dispatch(&c, k, &n, total, err);
+        rc = dispatch(&c, &c.stage->instrs[k], k, &n, total, err);
         if (rc < 0 && c.stage->instrs[k].node)
             cb_wrap(err, "%s", c.label);
     }

@@ -31,7 +31,9 @@ static int64_t now_ns(void)
 /* The build args an instruction used, with their values, sorted by name. */
 static size_t used_args(const struct bld_stage_ctx *c, size_t k, struct cache_kv *out, size_t max)
 {
-    const struct cb_strv *names = c->stage->args_used ? &c->stage->args_used[k] : NULL;
+    /* k past the stage's instructions: an ONBUILD trigger, which records none */
+    const struct cb_strv *names =
+        c->stage->args_used && k < c->stage->n ? &c->stage->args_used[k] : NULL;
     size_t n = 0;
 
     for (size_t i = 0; names && i < names->n && n < max; i++) {

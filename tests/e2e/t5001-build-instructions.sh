@@ -1,0 +1,69 @@
+#!/bin/sh
+test_description='cbuild build: instruction semantics (ADD tar, heredocs, --chmod, --link, USER/HOME, WORKDIR, ENTRYPOINT/CMD, ONBUILD, COPY --from an image)'
+. "$(dirname "$0")/lib.sh"
+
+FIX=$TEST_DIR/fixtures
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'setup: busybox in the store, the fixture builds' '
+	busybox_image bb &&
+	cbuild load -i bb -t busybox:latest >/dev/null &&
+	cp -r "$FIX/instructions" ctx &&
+	cbuild build --progress=plain -t inst -o type=oci,dest=oci ctx >id 2>log &&
+	rm -rf b && umoci unpack --image oci:latest b >/dev/null &&
+	skopeo inspect --config --raw oci:oci:latest >cfg.json
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX,UMOCI 'ADD extracts a local tar archive' '
+	test "$(cat b/rootfs/opt/payload/one.txt)" = one &&
+	test "$(cat b/rootfs/opt/payload/sub/two.txt)" = two
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX,UMOCI 'a heredoc RUN runs as a script' '
+	printf "line one\nline two\n" >want &&
+	test_cmp want b/rootfs/heredoc/out
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX,UMOCI 'a heredoc COPY source is expanded with the args in scope' '
+	test "$(cat b/rootfs/etc/motd)" = "welcome builder"
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX,UMOCI 'COPY --chmod sets the mode; context files are root-owned' '
+	test "$(stat -c %a:%u:%g b/rootfs/usr/local/bin/tool)" = 755:0:0
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX,UMOCI,SKOPEO 'COPY --link makes a layer with only its files' '
+	layer=$(jq -r ".history | map(select(.empty_layer != true)) | map(.created_by) | index(\"COPY --link tool.sh /linked/tool.sh # buildkit\")" cfg.json) &&
+	test "$layer" != null &&
+	test -f b/rootfs/linked/tool.sh
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX,UMOCI 'USER by name: RUN sees its HOME; WORKDIR is created owned by the user' '
+	test "$(cat b/rootfs/home/app/work/whoami)" = "home=/home/app user=app" &&
+	test "$(stat -c %u:%g b/rootfs/home/app/work)" = 1000:1000
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX,SKOPEO 'ENTRYPOINT clears the inherited CMD; ONBUILD is recorded' '
+	test "$(jq -c .config.Entrypoint cfg.json)" = "[\"/bin/sh\",\"-c\"]" &&
+	test "$(jq -c .config.Cmd cfg.json)" = null &&
+	test "$(jq -r ".config.OnBuild[0]" cfg.json)" = "RUN echo triggered > /tmp/onbuild" &&
+	test "$(jq -r .config.User cfg.json)" = app &&
+	test "$(jq -r .config.WorkingDir cfg.json)" = /home/app/work
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'ONBUILD triggers run in a child image, COPY --from an image works' '
+	mkdir child &&
+	printf "FROM inst\nUSER root\nRUN cat /tmp/onbuild > /from-trigger\nCOPY --from=busybox:latest /etc/group /copied-group\nCMD [\"ls\"]\n" >child/Dockerfile &&
+	cbuild build --progress=plain -o type=oci,dest=coci child >/dev/null 2>clog &&
+	rm -rf c && umoci unpack --image coci:latest c >/dev/null &&
+	test "$(cat c/rootfs/from-trigger)" = triggered &&
+	grep -q "^nogroup:" c/rootfs/copied-group && ! grep -q "^app:" c/rootfs/copied-group
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'CMD after ENTRYPOINT in the same stage is kept' '
+	mkdir ep &&
+	printf "FROM busybox:latest\nCMD [\"a\"]\nENTRYPOINT [\"b\"]\n" >ep/Dockerfile &&
+	cbuild build --progress=quiet -o type=oci,dest=eoci ep >/dev/null &&
+	test "$(skopeo inspect --config oci:eoci:latest | jq -c .config.Cmd)" = "[\"a\"]"
+'
+
+test_done
