@@ -36,6 +36,7 @@ struct run_args {
     struct cb_strv lowers, envs, mounts, secrets, ssh;
     const char *user, *workdir, *network, *runtime, *snapshotter, *label, *hostname;
     const char *changes, *rootfs_out, *image;
+    bool cgroups;
 };
 
 static void run_args_release(struct run_args *a)
@@ -63,6 +64,7 @@ int cmd_debug_run(int argc, char **argv, struct cli_env *env)
          "a secret (repeatable)"},
         {0, "ssh", CLI_OPT_LIST, &a.ssh, "default|ID=SOCKET", "an ssh agent socket (repeatable)"},
         {0, "runtime", CLI_OPT_STRING, &a.runtime, "NAME|PATH", "crun or runc (default: detect)"},
+        {0, "cgroups", CLI_OPT_BOOL, &a.cgroups, NULL, "crun: put the step in a cgroup"},
         {0, "snapshotter", CLI_OPT_STRING, &a.snapshotter, "NAME", "overlay, native or auto"},
         {0, "label", CLI_OPT_STRING, &a.label, "TEXT", "prefix for error messages"},
         {0, "hostname", CLI_OPT_STRING, &a.hostname, "NAME", "hostname (default buildkitsandbox)"},
@@ -90,6 +92,7 @@ int cmd_debug_run(int argc, char **argv, struct cli_env *env)
     struct bld_run_once o = {
         .runtime = a.runtime,
         .image = a.image,
+        .cgroups = a.cgroups,
         .lowers = (const char *const *)a.lowers.v,
         .n_lowers = a.lowers.n,
         .changes_out = a.changes,

@@ -136,8 +136,17 @@ static int plan_mounts(struct step *s, struct cb_err **err)
 static int start_helper(struct step *s, struct cb_err **err)
 {
     bool crun = s->ex->runtime_is_crun;
-    char *argv[] = {s->ex->runtime_path, "--root",     s->runtime_root, "run", "--bundle",
-                    s->bundle,           "--pid-file", s->pid_file,     s->id, NULL};
+    char *argv[12] = {s->ex->runtime_path, "--root", s->runtime_root};
+    size_t n = 3;
+    if (crun && !s->ex->opts.cgroups)
+        argv[n++] = "--cgroup-manager=disabled";
+    argv[n++] = "run";
+    argv[n++] = "--bundle";
+    argv[n++] = s->bundle;
+    argv[n++] = "--pid-file";
+    argv[n++] = s->pid_file;
+    argv[n++] = s->id;
+    argv[n] = NULL;
     struct bld_helper_opts ho = {
         .snap = s->snap,
         .bundle = s->bundle,

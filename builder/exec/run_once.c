@@ -105,8 +105,11 @@ static int run_on(const struct bld_run_once *o, const char *const *lowers, size_
 {
     cleanup_free char *state = cb_path_join(o->store_root, "run");
     cleanup_free char *caches = cb_path_join(o->store_root, "cache-mounts");
-    struct bld_executor_opts eo = {
-        .state_dir = state, .cache_dir = caches, .runtime = o->runtime, .cancel_fd = o->cancel_fd};
+    struct bld_executor_opts eo = {.state_dir = state,
+                                   .cache_dir = caches,
+                                   .runtime = o->runtime,
+                                   .cancel_fd = o->cancel_fd,
+                                   .cgroups = o->cgroups};
     cleanup_executor struct bld_executor *ex = bld_executor_new(&eo, err);
     cleanup_snapshot struct bld_snapshot *snap = NULL;
     struct bld_snapshot_opts so = {state, o->snapshotter, lowers, n_lowers};

@@ -17,6 +17,7 @@ struct bld_run_once {
     const char *changes_out; /* overlay: the upper dir is saved here (may be NULL) */
     const char *rootfs_out;  /* the resulting merged rootfs is saved here (may be NULL) */
     int cancel_fd;
+    bool cgroups; /* see bld_executor_opts.cgroups */
 };
 
 /* Run req once.  The outputs are written even when the step fails (so a

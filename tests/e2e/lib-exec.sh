@@ -38,6 +38,12 @@ test_expect_success EXEC 'resolv.conf, hosts and mount targets never reach the l
 	no_leftovers
 '
 
+test_expect_success EXEC 'a step in its own cgroup (--cgroups)' '
+	run --cgroups -- cat /proc/self/cgroup >out &&
+	test_grep "cbuild-step-" out &&
+	no_leftovers
+'
+
 test_expect_success EXEC 'stdout and stderr are streamed' '
 	run -- sh -c "echo to-out; echo to-err >&2" >out 2>&1 &&
 	test_grep to-out out &&
