@@ -179,7 +179,7 @@ static char *doc_comment(const struct bld_node *n, const char *name)
 
 static int parse_arg(struct req *r)
 {
-    if (at_least_one(r, "ARG") < 0 || no_flags(r) < 0)
+    if (at_least_one(r, "ARG") < 0) /* BuildKit does not check ARG's flags */
         return -CB_ESYNTAX;
     for (size_t i = 0; i < r->args.n; i++) {
         const char *a = r->args.v[i], *eq = strchr(a, '=');
