@@ -1,11 +1,8 @@
 /* gounicode.c - the subset of Go's unicode and utf8 packages BuildKit's
  * parser and shell lexer depend on (space, letter, digit, printable, rune
- * decoding with U+FFFD for invalid bytes).  Letters and digits outside ASCII
- * are classified with the C.UTF-8 locale, opened per call (no globals). */
-#include <ctype.h>
-#include <locale.h>
+ * decoding with U+FFFD for invalid bytes).  Above ASCII the classes come
+ * from the generated range tables in unicode_tables.c. */
 #include <string.h>
-#include <wctype.h>
 
 #include "dockerfile_internal.h"
 #include "../../base/xalloc.h"
@@ -85,67 +82,41 @@ bool go_isspace(uint32_t r)
     return r >= 0x2000 && r <= 0x200A;
 }
 
-static int with_utf8_locale(uint32_t r, int (*fn)(wint_t, locale_t))
+static bool in_ranges(const uint32_t (*r)[2], size_t n, uint32_t c)
 {
-    locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-    if (l == (locale_t)0)
-        return 0;
-    int v = fn((wint_t)r, l);
-    freelocale(l);
-    return v;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c < r[mid][0])
+            hi = mid;
+        else if (c > r[mid][1])
+            lo = mid + 1;
+        else
+            return true;
+    }
+    return false;
 }
 
 bool go_isletter(uint32_t r)
 {
     if (r < 0x80)
-        return isalpha((int)r) != 0;
-    if (r == 0xAA || r == 0xB5 || r == 0xBA)
-        return true;
-    if (r < 0xC0 || r == 0xD7 || r == 0xF7)
-        return false;
-    return with_utf8_locale(r, iswalpha_l) != 0;
+        return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z');
+    return in_ranges(df_letter_ranges, df_letter_ranges_n, r);
 }
 
 bool go_isdigit(uint32_t r)
 {
     if (r < 0x80)
         return r >= '0' && r <= '9';
-    /* The common Nd blocks (Arabic-Indic ... fullwidth): value ranges of ten. */
-    static const uint32_t zeros[] = {0x660, 0x6F0, 0x7C0,  0x966,  0x9E6,  0xA66,  0xAE6,
-                                     0xB66, 0xBE6, 0xC66,  0xCE6,  0xD66,  0xDE6,  0xE50,
-                                     0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0xFF10};
-    for (size_t i = 0; i < sizeof(zeros) / sizeof(zeros[0]); i++)
-        if (r >= zeros[i] && r < zeros[i] + 10)
-            return true;
-    return false;
+    return in_ranges(df_digit_ranges, df_digit_ranges_n, r);
 }
 
-/* Format (Cf) and space (Zs) characters Go does not print raw. */
-static bool is_format_or_space(uint32_t r)
-{
-    static const uint32_t ranges[][2] = {
-        {0xA0, 0xA0},       {0xAD, 0xAD},       {0x600, 0x605},     {0x61C, 0x61C},
-        {0x6DD, 0x6DD},     {0x70F, 0x70F},     {0x890, 0x891},     {0x8E2, 0x8E2},
-        {0x1680, 0x1680},   {0x180E, 0x180E},   {0x2000, 0x200F},   {0x2028, 0x202F},
-        {0x205F, 0x2064},   {0x2066, 0x206F},   {0x3000, 0x3000},   {0xFEFF, 0xFEFF},
-        {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD}, {0x110CD, 0x110CD}, {0x13430, 0x1343F},
-        {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0001, 0xE0001}, {0xE0020, 0xE007F},
-    };
-    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
-        if (r >= ranges[i][0] && r <= ranges[i][1])
-            return true;
-    return false;
-}
-
+/* Go's IsPrint: letters, marks, numbers, punctuation, symbols and U+0020. */
 bool go_isprint(uint32_t r)
 {
     if (r < 0x80)
         return r >= 0x20 && r < 0x7F;
-    if (r < 0xA0 || is_format_or_space(r))
-        return false;
-    if ((r >= 0xE000 && r <= 0xF8FF) || r >= 0xF0000 || (r & 0xFFFE) == 0xFFFE)
-        return false;
-    return with_utf8_locale(r, iswprint_l) != 0;
+    return in_ranges(df_print_ranges, df_print_ranges_n, r);
 }
 
 int go_space_at(const char *s, size_t n)
@@ -188,6 +159,6 @@ char *df_lower(const char *s)
 {
     char *out = xstrdup(s);
     for (char *p = out; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
     return out;
 }

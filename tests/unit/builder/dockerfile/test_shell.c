@@ -1,5 +1,7 @@
 /* test_shell.c - shell.c and glob.c: BuildKit's ProcessWord/ProcessWords. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "harness.h"
 #include "../../../../base/strv.h"
@@ -143,4 +145,48 @@ TEST(shell_deep_nesting_fails_cleanly)
     ASSERT(!bld_shell_word(buf, NULL, NULL, &err));
     ASSERT(strstr(err->msg, "nested too deeply") != NULL);
     cb_err_free(err);
+}
+
+/* Regression inputs found by tests/fuzz/fuzz_shell.c (tests/data/dockerfile/
+ * fuzz/shell-*: "NAME=VALUE" lines, NUL, the word): each must finish fast. */
+TEST(shell_fuzz_regressions)
+{
+    static const char *const cases[] = {"dockerfile/fuzz/shell-timeout-locale", NULL};
+    for (const char *const *c = cases; *c; c++) {
+        char *path = t_data(*c);
+        FILE *f = fopen(path, "rb");
+        ASSERT(f);
+        char data[4096];
+        size_t n = fread(data, 1, sizeof(data) - 1, f);
+        fclose(f);
+        free(path);
+        data[n] = 0;
+        struct cb_strv vars = CB_STRV_INIT;
+        size_t envlen = strlen(data);
+        for (char *p = data, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+            nl = strchr(p, '\n');
+            if (nl)
+                *nl = 0;
+            cb_strv_push(&vars, p);
+        }
+        const char *word_ = envlen < n ? data + envlen + 1 : "";
+        struct bld_shell_opts o = {.lookup = bld_env_list_lookup, .userdata = &vars};
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (int i = 0; i < 20; i++) {
+            struct cb_err *err = NULL;
+            struct cb_strv words = CB_STRV_INIT;
+            free(bld_shell_word(word_, &o, NULL, &err));
+            cb_err_free(err);
+            err = NULL;
+            bld_shell_words(word_, &o, &words, NULL, &err);
+            cb_err_free(err);
+            cb_strv_release(&words);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+        cb_strv_release(&vars);
+        if (ms > 2000)
+            T_FAIL("%s took %.0f ms", *c, ms);
+    }
 }
