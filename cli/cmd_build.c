@@ -10,9 +10,11 @@
 #include "commands.h"
 #include "options.h"
 #include "progress.h"
+#include "../builder/argfile.h"
 #include "../builder/build.h"
 #include "../base/buf.h"
 #include "../base/fsutil.h"
+#include "../base/cleanup.h"
 #include "../base/json.h"
 #include "../base/xalloc.h"
 #include "../base/banned.h"
@@ -21,6 +23,7 @@ struct build_flags {
     struct cb_strv tags, args, labels, outputs, secrets, ssh, filters, unsupported;
     const char *file, *target, *platform, *pull, *progress, *iidfile, *metadata, *network;
     const char *compression, *runtime, *snapshotter, *executor;
+    struct cb_strv arg_files;
     bool no_cache, quiet, load, push;
     long jobs;
 };
@@ -56,7 +59,8 @@ static const struct cli_option opts[] = {
     {0, "cache-to", CLI_OPT_LIST, &f.unsupported, "SPEC", NULL},
     {0, "build-context", CLI_OPT_LIST, &f.unsupported, "SPEC", NULL},
     {0, "add-host", CLI_OPT_LIST, &f.unsupported, "SPEC", NULL},
-    {0, "build-arg-file", CLI_OPT_LIST, &f.unsupported, "FILE", NULL},
+    {0, "build-arg-file", CLI_OPT_LIST, &f.arg_files, "FILE",
+     "read build args from FILE (KEY=VALUE lines; repeatable)"},
     {0, NULL, CLI_OPT_END, NULL, NULL, NULL},
 };
 
@@ -115,6 +119,24 @@ static void env_args(struct cb_strv *args)
     }
 }
 
+/* --build-arg-file FILE...: their args come first, so later files and then
+ * the command line win (the last value of a name is the one used). */
+static int load_arg_files(const struct cb_strv *files, struct cb_strv *args, struct cb_err **err)
+{
+    struct cb_strv all = CB_STRV_INIT;
+
+    for (size_t i = 0; i < files->n; i++)
+        if (bld_argfile_load(files->v[i], &all, err) < 0) {
+            cb_strv_release(&all);
+            return cb_wrap(err, "--build-arg-file");
+        }
+    for (size_t i = 0; i < args->n; i++)
+        cb_strv_push(&all, args->v[i]);
+    cb_strv_release(args);
+    *args = all;
+    return 0;
+}
+
 static int check_flags(struct bld_build_opts *o, struct cb_strv *ctx, struct cb_err **err)
 {
     if (f.unsupported.n)
@@ -138,82 +160,112 @@ static int check_flags(struct bld_build_opts *o, struct cb_strv *ctx, struct cb_
     return 0;
 }
 
-int cmd_build(int argc, char **argv, struct cli_env *env)
-{
-    struct cb_strv ctx = CB_STRV_INIT;
-    struct bld_build_opts o = {.compression = OCI_COMPRESSION_GZIP, .cancel_fd = -1};
-    struct bld_build_result res;
-    struct bld_output *outs = NULL;
-    struct cli_progress *prog = NULL;
-    struct oci_store *store = NULL;
-    struct cb_err *err = NULL;
+struct build_run {
+    struct cb_strv ctx;
+    struct bld_build_opts o;
+    struct bld_output *outs;
     struct cb_buf stdin_df;
-    const char *epoch = getenv("SOURCE_DATE_EPOCH");
-    int rc, mode;
+};
 
-    cb_buf_init(&stdin_df, 16 << 20);
-    rc = cli_parse(argc, argv, &usage, 0, &ctx);
-    if (rc != 0)
-        return rc < 0 ? 2 : 0;
-    if (check_flags(&o, &ctx, &err) < 0)
-        return cli_report(err);
-    mode = cli_progress_mode_parse(f.quiet ? "quiet" : f.progress ? f.progress : "auto");
-    if (mode < 0)
-        return cli_usage_error(&usage, "invalid --progress '%s'", f.progress);
+static int prepare(struct build_run *b, struct cb_err **err)
+{
+    struct bld_build_opts *o = &b->o;
+    const char *epoch = getenv("SOURCE_DATE_EPOCH");
+
+    if (check_flags(o, &b->ctx, err) < 0)
+        return -CB_EINVAL;
+    if (load_arg_files(&f.arg_files, &f.args, err) < 0)
+        return -CB_EINVAL;
     env_args(&f.args);
-    o.context = ctx.v[0];
-    o.target = f.target;
-    o.platform = f.platform;
-    o.build_args = &f.args;
-    o.tags = &f.tags;
-    o.labels = &f.labels;
-    o.no_cache = f.no_cache;
-    o.no_cache_filter = &f.filters;
-    o.jobs = (int)f.jobs;
-    o.ssh = &f.ssh;
-    o.runtime = f.runtime;
-    o.snapshotter = f.snapshotter;
-    o.executor = f.executor;
+    o->context = b->ctx.v[0];
+    o->target = f.target;
+    o->platform = f.platform;
+    o->build_args = &f.args;
+    o->tags = &f.tags;
+    o->labels = &f.labels;
+    o->no_cache = f.no_cache;
+    o->no_cache_filter = &f.filters;
+    o->jobs = (int)f.jobs;
+    o->ssh = &f.ssh;
+    o->runtime = f.runtime;
+    o->snapshotter = f.snapshotter;
+    o->executor = f.executor;
     if (epoch && *epoch) {
-        o.has_epoch = true;
-        o.epoch = strtoll(epoch, NULL, 10);
+        char *end;
+        o->has_epoch = true;
+        o->epoch = strtoll(epoch, &end, 10);
+        if (*end || o->epoch < 0)
+            return cb_fail(err, CB_EINVAL, 0, "SOURCE_DATE_EPOCH '%s' is not a number of seconds",
+                           epoch);
     }
     if (f.file && !strcmp(f.file, "-")) {
-        if (cb_read_all(0, &stdin_df, &err) < 0)
-            return cli_report(err);
-        o.dockerfile_text = cb_buf_str(&stdin_df);
-        o.dockerfile_len = stdin_df.len;
+        if (cb_read_all(0, &b->stdin_df, err) < 0)
+            return cb_wrap(err, "-f -");
+        o->dockerfile_text = cb_buf_str(&b->stdin_df);
+        o->dockerfile_len = b->stdin_df.len;
     } else {
-        o.dockerfile = f.file;
+        o->dockerfile = f.file;
     }
-    outs = xcalloc(f.outputs.n + 1, sizeof(*outs));
+    b->outs = xcalloc(f.outputs.n + 1, sizeof(*b->outs));
     for (size_t i = 0; i < f.outputs.n; i++)
-        if (bld_output_parse(f.outputs.v[i], &outs[i], &err) < 0)
-            return cli_report(err);
-    o.outputs = outs;
-    o.n_outputs = f.outputs.n;
+        if (bld_output_parse(f.outputs.v[i], &b->outs[i], err) < 0)
+            return -CB_EINVAL;
+    o->outputs = b->outs;
+    o->n_outputs = f.outputs.n;
+    return 0;
+}
+
+static int run(struct build_run *b, struct cli_env *env, int mode, struct cb_err **err)
+{
+    struct bld_build_result res;
+    struct cli_progress *prog;
+    struct oci_store *store;
+    int rc;
+
     if (pipe2(cancel_pipe, O_CLOEXEC) == 0) {
-        o.cancel_fd = cancel_pipe[0];
+        b->o.cancel_fd = cancel_pipe[0];
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
     }
-    store = oci_store_open(env->root, OCI_STORE_SHARED, &err);
+    store = oci_store_open(env->root, OCI_STORE_SHARED, err);
     if (!store)
-        return cli_report(err);
+        return cb_err_rc(err);
     prog = cli_progress_new((enum cli_progress_mode)mode, stderr);
-    o.progress = cli_progress_sink(prog);
-    rc = bld_build(store, &o, &res, &err);
+    b->o.progress = cli_progress_sink(prog);
+    rc = bld_build(store, &b->o, &res, err);
     cli_progress_finish(prog, NULL);
     cli_progress_free(prog);
     if (rc == 0)
-        rc = finish(&res, &err);
-    if (rc == 0)
-        bld_build_result_release(&res);
+        rc = finish(&res, err);
+    bld_build_result_release(&res);
     oci_store_free(store);
-    for (size_t i = 0; i < f.outputs.n; i++)
-        bld_output_release(&outs[i]);
-    free(outs);
-    cb_buf_release(&stdin_df);
-    cb_strv_release(&ctx);
+    return rc;
+}
+
+int cmd_build(int argc, char **argv, struct cli_env *env)
+{
+    struct build_run b = {.ctx = CB_STRV_INIT,
+                          .o = {.compression = OCI_COMPRESSION_GZIP, .cancel_fd = -1}};
+    cleanup_err struct cb_err *err = NULL;
+    int rc, mode;
+
+    cb_buf_init(&b.stdin_df, 16 << 20);
+    rc = cli_parse(argc, argv, &usage, 0, &b.ctx);
+    mode = cli_progress_mode_parse(f.quiet ? "quiet" : f.progress ? f.progress : "auto");
+    if (rc == 0 && mode < 0)
+        rc = -cli_usage_error(&usage, "invalid --progress '%s'", f.progress);
+    else if (rc == 0)
+        rc = prepare(&b, &err);
+    if (rc == 0)
+        rc = run(&b, env, mode, &err);
+    for (size_t i = 0; b.outs && i < f.outputs.n; i++)
+        bld_output_release(&b.outs[i]);
+    free(b.outs);
+    cb_buf_release(&b.stdin_df);
+    cb_strv_release(&b.ctx);
+    if (rc == 1)
+        return 0; /* --help */
+    if (rc < 0 && !err)
+        return 2; /* a usage error, already printed */
     return rc < 0 ? cli_report(err) : 0;
 }

@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,28 +49,44 @@ static int write_owner(const char *dir, const char *extra, struct cb_err **err)
     return cb_write_all(fd, text, strlen(text), err);
 }
 
-char *bld_rundir_create(const char *state_dir, const char *prefix, struct cb_err **err)
+/* mkdtemp "<state_dir>/<prefix>-XXXXXX" and write its owner file, with the
+ * container's runtime, root and id when id_out is given. */
+static char *create(const char *state_dir, const char *prefix, const char *runtime,
+                    const char *runtime_root, char **id_out, struct cb_err **err)
 {
     cleanup_free char *p = xasprintf("%s-", prefix);
+    cleanup_free char *extra = NULL;
     char *dir;
     if (cb_mkdir_p(state_dir, 0700, err) < 0)
         return NULL;
     dir = cb_mkdtemp(state_dir, p, err);
     if (!dir)
         return NULL;
-    if (write_owner(dir, NULL, err) < 0) {
+    if (id_out) {
+        *id_out = xasprintf("cbuild-%s", strrchr(dir, '/') + 1);
+        extra = xasprintf("%s\n%s\n%s\n", runtime, runtime_root, *id_out);
+    }
+    if (write_owner(dir, extra, err) < 0) {
         cb_rm_rf(dir, NULL);
         free(dir);
+        if (id_out) {
+            free(*id_out);
+            *id_out = NULL;
+        }
         return NULL;
     }
     return dir;
 }
 
-int bld_rundir_set_container(const char *dir, const char *runtime, const char *runtime_root,
-                             const char *id, struct cb_err **err)
+char *bld_rundir_create(const char *state_dir, const char *prefix, struct cb_err **err)
 {
-    cleanup_free char *extra = xasprintf("%s\n%s\n%s\n", runtime, runtime_root, id);
-    return write_owner(dir, extra, err);
+    return create(state_dir, prefix, NULL, NULL, NULL, err);
+}
+
+char *bld_rundir_create_container(const char *state_dir, const char *prefix, const char *runtime,
+                                  const char *runtime_root, char **id_out, struct cb_err **err)
+{
+    return create(state_dir, prefix, runtime, runtime_root, id_out, err);
 }
 
 int bld_rundir_remove(const char *dir, struct cb_err **err)
@@ -111,6 +129,14 @@ static int owner_alive(const char *text)
 }
 
 /* Clean one entry: delete its container when one is recorded, remove it. */
+/* Whether dir was made in the last minute (a step directory between its
+ * mkdir and its owner file, in this or another cbuild process). */
+static bool young(const char *dir)
+{
+    struct stat st;
+    return stat(dir, &st) == 0 && time(NULL) - st.st_mtime < 60;
+}
+
 static int clean_entry(const char *dir, struct cb_err **err)
 {
     cleanup_free char *owner = cb_path_join(dir, "owner");
@@ -122,6 +148,8 @@ static int clean_entry(const char *dir, struct cb_err **err)
     cb_buf_init(&b, 64 << 10);
     if (cb_read_file(owner, &b, &e) == 0 && owner_alive(cb_buf_str(&b)))
         return 0;
+    if (e && e->code == CB_ENOTFOUND && young(dir))
+        return 0; /* being set up by a live process: its owner file comes next */
     for (char *p = b.data; p && n < 5; n++) {
         lines[n] = p;
         p = strchr(p, '\n');
