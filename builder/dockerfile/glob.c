@@ -216,6 +216,53 @@ static void expand_template(struct cb_buf *b, const char *tpl, const char *m, si
     }
 }
 
+/* The leftmost match at or after search, longest for that start: one NFA
+ * pass whose threads carry their start (the smallest start wins a state),
+ * so the whole search is O(len(value) * len(pattern)). */
+static bool find_leftmost_longest(const struct tok *t, size_t nt, const uint32_t *r, size_t n,
+                                  size_t search, size_t *ms, size_t *me)
+{
+    size_t *cur = xcalloc(nt + 1, sizeof(*cur)), *nxt = xcalloc(nt + 1, sizeof(*nxt));
+    const size_t none = SIZE_MAX;
+    size_t bs = none, be = 0;
+    for (size_t i = 0; i <= nt; i++)
+        cur[i] = none;
+    for (size_t pos = search;; pos++) {
+        if (bs == none && cur[0] == none)
+            cur[0] = pos;
+        for (size_t i = 0; i < nt; i++) /* closure: a star may match nothing */
+            if (t[i].kind == TOK_STAR && cur[i] < cur[i + 1])
+                cur[i + 1] = cur[i];
+        if (cur[nt] != none && (bs == none || cur[nt] < bs || (cur[nt] == bs && pos > be)))
+            bs = cur[nt], be = pos;
+        if (pos == n)
+            break;
+        bool any = false;
+        for (size_t i = 0; i <= nt; i++)
+            nxt[i] = none;
+        for (size_t i = 0; i < nt; i++) {
+            if (cur[i] == none || (bs != none && cur[i] > bs))
+                continue;
+            bool ok = t[i].kind == TOK_LIT ? t[i].r == r[pos] : r[pos] != '\n';
+            size_t j = t[i].kind == TOK_STAR ? i : i + 1;
+            if (ok && cur[i] < nxt[j]) {
+                nxt[j] = cur[i];
+                any = true;
+            }
+        }
+        if (!any && bs != none)
+            break;
+        size_t *tmp = cur;
+        cur = nxt;
+        nxt = tmp;
+    }
+    free(cur);
+    free(nxt);
+    *ms = bs;
+    *me = be;
+    return bs != none;
+}
+
 int bld_glob_replace(const char *value, const char *pat, const char *repl, bool all, char **out,
                      struct cb_err **err)
 {
@@ -230,10 +277,8 @@ int bld_glob_replace(const char *value, const char *pat, const char *repl, bool 
     size_t last_end = 0, search = 0; /* rune indexes */
     bool done = false;
     while (search <= v.n && !done) {
-        size_t s = search, e = SIZE_MAX;
-        for (; s <= v.n && (e = match_from(t, nt, v.r, v.n, s, true)) == SIZE_MAX; s++)
-            ;
-        if (e == SIZE_MAX)
+        size_t s, e;
+        if (!find_leftmost_longest(t, nt, v.r, v.n, search, &s, &e))
             break;
         (void)cb_buf_add(&b, value + v.off[last_end], v.off[s] - v.off[last_end], NULL);
         if (!all) {
