@@ -109,18 +109,18 @@ static int write_resolv(const char *bundle, struct cb_err **err)
 static int prepare_state(struct step *s, struct cb_err **err)
 {
     const struct bld_executor_opts *o = &s->ex->opts;
-    const char *base;
-    s->dir = bld_rundir_create(o->state_dir, "step", err);
+    s->runtime_root = cb_path_join(o->state_dir, "runtime");
+    if (cb_mkdir_p(s->runtime_root, 0700, err) < 0)
+        return cb_err_rc(err);
+    s->dir = bld_rundir_create_container(o->state_dir, "step", s->ex->runtime_path, s->runtime_root,
+                                         &s->id, err);
     if (!s->dir)
         return cb_err_rc(err);
-    base = strrchr(s->dir, '/') + 1;
-    s->id = xasprintf("cbuild-%s", base);
     s->bundle = cb_path_join(s->dir, "bundle");
     s->pid_file = cb_path_join(s->dir, "container.pid");
-    s->runtime_root = cb_path_join(o->state_dir, "runtime");
-    if (cb_mkdir_p(s->bundle, 0700, err) < 0 || cb_mkdir_p(s->runtime_root, 0700, err) < 0)
-        return cb_err_rc(err);
-    return bld_rundir_set_container(s->dir, s->ex->runtime_path, s->runtime_root, s->id, err);
+    if (mkdir(s->bundle, 0700) < 0)
+        return cb_fail(err, CB_EIO, errno, "mkdir '%s'", s->bundle);
+    return 0;
 }
 
 static int plan_mounts(struct step *s, struct cb_err **err)

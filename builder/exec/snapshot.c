@@ -47,11 +47,11 @@ bool bld_overlay_supported(void)
     return strstr(cb_buf_str(&b), "\toverlay\n") != NULL;
 }
 
-/* links/<i> -> lowers[i]; mount_opts names them relative to links. */
+/* The upper and work dirs, and the mount(2) options for the fallback:
+ * lowers named links/<i> (the links are only made when that path is used). */
 static int prepare_overlay(struct bld_snapshot *s, struct cb_err **err)
 {
     cleanup_buf struct cb_buf opts;
-    cleanup_close int lfd = -1;
     s->upper = cb_path_join(s->dir, "upper");
     s->work = cb_path_join(s->dir, "work");
     s->links = cb_path_join(s->dir, "l");
@@ -61,22 +61,14 @@ static int prepare_overlay(struct bld_snapshot *s, struct cb_err **err)
             return cb_err_rc(err);
         cb_strv_push(&s->lowers, empty);
     }
-    if (cb_mkdir_p(s->upper, 0755, err) < 0 || cb_mkdir_p(s->work, 0700, err) < 0 ||
-        cb_mkdir_p(s->links, 0700, err) < 0)
+    if (cb_mkdir_p(s->upper, 0755, err) < 0 || cb_mkdir_p(s->work, 0700, err) < 0)
         return cb_err_rc(err);
-    lfd = open(s->links, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (lfd < 0)
-        return cb_fail(err, CB_EIO, errno, "open '%s'", s->links);
     cb_buf_init(&opts, 64 << 10);
     if (cb_buf_adds(&opts, "lowerdir=", err) < 0)
         return cb_err_rc(err);
-    for (size_t i = s->lowers.n; i-- > 0;) {
-        cleanup_free char *name = xasprintf("%zx", i);
-        if (symlinkat(s->lowers.v[i], lfd, name) < 0)
-            return cb_fail(err, CB_EIO, errno, "link layer '%s'", s->lowers.v[i]);
-        if (cb_buf_addf(&opts, err, "%s%s", name, i ? ":" : "") < 0)
+    for (size_t i = s->lowers.n; i-- > 0;)
+        if (cb_buf_addf(&opts, err, "%zx%s", i, i ? ":" : "") < 0)
             return cb_err_rc(err);
-    }
     if (cb_buf_addf(&opts, err, ",upperdir=%s,workdir=%s," OVL_FIXED_OPTS, s->upper, s->work) < 0)
         return cb_err_rc(err);
     s->mount_opts = cb_buf_detach(&opts, NULL);
@@ -211,8 +203,16 @@ static int mount_fsconfig(const struct bld_snapshot *s, const char *target, cons
 int bld_snapshot_mount_legacy(const struct bld_snapshot *s, const char *target, const char **what)
 {
     clear_volatile(s);
+    if (mkdir(s->links, 0700) < 0 && errno != EEXIST)
+        return *what = "mkdir the layer links", -errno;
     if (chdir(s->links) < 0)
         return *what = "chdir to the layer links", -errno;
+    for (size_t i = 0; i < s->lowers.n; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "%zx", i);
+        if (symlink(s->lowers.v[i], name) < 0 && errno != EEXIST)
+            return *what = "link a layer", -errno;
+    }
     if (mount("overlay", target, "overlay", 0, s->mount_opts) < 0)
         return *what = "mount overlay", -errno;
     return 0;
