@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "options.h"
 #include "../base/cleanup.h"
+#include "../base/xalloc.h"
 #include "../oci/export.h"
 #include "../oci/store.h"
 #include "../base/banned.h"
@@ -16,6 +17,27 @@
 static bool bare_tag(const char *name)
 {
     return !strchr(name, '/') && !strchr(name, ':') && !strchr(name, '@');
+}
+
+/* skopeo's "oci:PATH[:REF]", "oci-archive:PATH[:REF]" and
+ * "docker-archive:PATH[:REF]" → the path (allocated) and *ref (into in, or
+ * NULL); anything else is a plain path. */
+static char *split_transport(const char *in, const char **ref)
+{
+    static const char *const prefixes[] = {"oci:", "oci-archive:", "docker-archive:"};
+    const char *colon;
+
+    *ref = NULL;
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        size_t n = strlen(prefixes[i]);
+        if (strncmp(in, prefixes[i], n))
+            continue;
+        colon = strchr(in + n, ':');
+        if (colon && colon[1])
+            *ref = colon + 1;
+        return colon ? xstrndup(in + n, (size_t)(colon - in - n)) : xstrdup(in + n);
+    }
+    return xstrdup(in);
 }
 
 static int name_images(struct oci_store *store, const struct oci_import_result *res,
@@ -48,7 +70,8 @@ int cmd_load(int argc, char **argv, struct cli_env *env)
     const char *input = NULL, *tag = NULL;
     const struct cli_option opts[] = {
         {'i', "input", CLI_OPT_STRING, &input, "PATH",
-         "an OCI archive, a docker archive, or an OCI layout directory"},
+         "an OCI archive, a docker archive, or an OCI layout directory; "
+         "oci:PATH:REF, oci-archive:PATH:REF or docker-archive:PATH:REF picks one image"},
         {'t', "tag", CLI_OPT_STRING, &tag, "NAME", "name the loaded image (one image only)"},
         {0},
     };
@@ -57,6 +80,8 @@ int cmd_load(int argc, char **argv, struct cli_env *env)
     cleanup_strv_s struct cb_strv args = CB_STRV_INIT;
     cleanup_store struct oci_store *store = NULL;
     struct oci_import_result res = {0};
+    cleanup_free char *path = NULL;
+    const char *ref;
     cleanup_err struct cb_err *err = NULL;
     int rc = cli_parse(argc, argv, &u, 0, &args);
 
@@ -66,9 +91,10 @@ int cmd_load(int argc, char **argv, struct cli_env *env)
         return cli_usage_error(&u, "unexpected argument '%s'", args.v[0]);
     if (!input || !*input)
         return cli_usage_error(&u, "-i PATH is required");
+    path = split_transport(input, &ref);
     store = oci_store_open(env->root, OCI_STORE_SHARED, &err);
-    if (!store ||
-        oci_import(oci_store_layout_peek(store), input, oci_store_tmp_peek(store), &res, &err) < 0)
+    if (!store || oci_import_ref(oci_store_layout_peek(store), path, ref, oci_store_tmp_peek(store),
+                                 &res, &err) < 0)
         return cli_report(err);
     if (tag && res.n != 1) {
         oci_import_result_release(&res);

@@ -67,4 +67,10 @@ void oci_import_result_release(struct oci_import_result *r);
 int oci_import(struct oci_layout *dst, const char *path, const char *tmpdir,
                struct oci_import_result *out, struct cb_err **err);
 
+/* oci_import() restricted to the images named ref_name (NULL = all): an
+ * OCI entry whose ref.name or io.containerd.image.name is ref_name, a docker
+ * entry with ref_name among its RepoTags.  CB_ENOTFOUND when none is. */
+int oci_import_ref(struct oci_layout *dst, const char *path, const char *ref_name,
+                   const char *tmpdir, struct oci_import_result *out, struct cb_err **err);
+
 #endif

@@ -48,8 +48,16 @@ static void result_add(struct oci_import_result *r, const char *name,
 
 /* ---------------------------------------------------------------- OCI layout */
 
-static int import_layout(struct oci_layout *dst, const char *dir, struct oci_import_result *out,
-                         struct cb_err **err)
+/* Whether an index entry is selected by ref (NULL selects all). */
+static bool entry_wanted(const struct oci_descriptor *d, const char *ref)
+{
+    const char *a = oci_map_peek(&d->annotations, OCI_ANNOT_REF_NAME);
+    const char *b = oci_map_peek(&d->annotations, ANNOT_CONTAINERD_NAME);
+    return !ref || (a && !strcmp(a, ref)) || (b && !strcmp(b, ref));
+}
+
+static int import_layout(struct oci_layout *dst, const char *dir, const char *ref,
+                         struct oci_import_result *out, struct cb_err **err)
 {
     cleanup_layout struct oci_layout *src = oci_layout_open(dir, 0, err);
     cleanup_index struct oci_index x = {0};
@@ -59,6 +67,9 @@ static int import_layout(struct oci_layout *dst, const char *dir, struct oci_imp
     oci_index_init(&x);
     if (!src || oci_layout_read_index(src, &x, err) < 0)
         return cb_err_rc(err);
+    for (size_t i = x.n_manifests; i-- > 0;)
+        if (!entry_wanted(&x.manifests[i], ref))
+            oci_index_remove(&x, i);
     for (size_t i = 0; r >= 0 && i < x.n_manifests; i++)
         r = oci_closure_collect(src, &x.manifests[i], &blobs, err);
     for (size_t i = blobs.n; r >= 0 && i-- > 0;)
@@ -171,8 +182,8 @@ static int docker_entry(struct oci_layout *dst, int rootfd, const char *dir,
     return 0;
 }
 
-static int import_docker(struct oci_layout *dst, const char *dir, struct oci_import_result *out,
-                         struct cb_err **err)
+static int import_docker(struct oci_layout *dst, const char *dir, const char *ref,
+                         struct oci_import_result *out, struct cb_err **err)
 {
     cleanup_close int rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd = -1;
     cleanup_buf struct cb_buf b = {0};
@@ -187,7 +198,8 @@ static int import_docker(struct oci_layout *dst, const char *dir, struct oci_imp
         oci_docker_manifest_parse(b.data, b.len, &dm, err) < 0)
         return cb_err_rc(err);
     for (size_t i = 0; r >= 0 && i < dm.n; i++)
-        r = docker_entry(dst, rootfd, dir, &dm.v[i], out, err);
+        if (!ref || cb_strv_find(&dm.v[i].repo_tags, ref) >= 0)
+            r = docker_entry(dst, rootfd, dir, &dm.v[i], out, err);
     oci_docker_manifest_release(&dm);
     return r < 0 ? r : 0;
 }
@@ -275,20 +287,26 @@ static int unpack_tar(const char *path, const char *dir, struct cb_err **err)
 
 /* ---------------------------------------------------------------- entry point */
 
-static int import_dir(struct oci_layout *dst, const char *dir, const char *shown,
+static int import_dir(struct oci_layout *dst, const char *dir, const char *shown, const char *ref,
                       struct oci_import_result *out, struct cb_err **err)
 {
     cleanup_free char *mj = cb_path_join(dir, "manifest.json");
 
     if (oci_layout_is_layout(dir))
-        return import_layout(dst, dir, out, err);
+        return import_layout(dst, dir, ref, out, err);
     if (cb_path_exists(mj))
-        return import_docker(dst, dir, out, err);
+        return import_docker(dst, dir, ref, out, err);
     return cb_fail(err, CB_EINVAL, 0, "'%s' is neither an OCI layout nor a docker archive", shown);
 }
 
 int oci_import(struct oci_layout *dst, const char *path, const char *tmpdir,
                struct oci_import_result *out, struct cb_err **err)
+{
+    return oci_import_ref(dst, path, NULL, tmpdir, out, err);
+}
+
+int oci_import_ref(struct oci_layout *dst, const char *path, const char *ref, const char *tmpdir,
+                   struct oci_import_result *out, struct cb_err **err)
 {
     cleanup_free char *work = NULL;
     struct stat st;
@@ -298,11 +316,13 @@ int oci_import(struct oci_layout *dst, const char *path, const char *tmpdir,
     if (stat(path, &st) < 0)
         return cb_fail(err, errno == ENOENT ? CB_ENOTFOUND : CB_EIO, errno, "load '%s'", path);
     if (S_ISDIR(st.st_mode))
-        r = import_dir(dst, path, path, out, err);
+        r = import_dir(dst, path, path, ref, out, err);
     else if (!(work = cb_mkdtemp(tmpdir, "load-", err)))
         r = cb_err_rc(err);
     else if ((r = unpack_tar(path, work, err)) >= 0)
-        r = import_dir(dst, work, path, out, err);
+        r = import_dir(dst, work, path, ref, out, err);
+    if (r >= 0 && ref && !out->n)
+        r = cb_fail(err, CB_ENOTFOUND, 0, "no image named '%s'", ref);
     if (work)
         cb_rm_rf(work, NULL);
     if (r < 0) {

@@ -82,6 +82,18 @@ test_expect_success BUSYBOX_BIN,SKOPEO 'load accepts archives skopeo wrote' '
 	test -x r4/bin/busybox
 '
 
+test_expect_success BUSYBOX_BIN 'load picks one image with skopeo-style transports' '
+	CBUILD_ROOT=$TRASH/store5 cbuild load -i docker-archive:bbd.tar:localhost/other:2 >out &&
+	test_grep "^Loaded image: localhost/other:2$" out &&
+	test "$(grep -c Loaded out)" = 1 &&
+	CBUILD_ROOT=$TRASH/store5 cbuild load -i oci:bb:latest -t from/layout >out &&
+	test_grep "^Loaded image: docker.io/from/layout:latest$" out &&
+	CBUILD_ROOT=$TRASH/store5 cbuild load -i oci-archive:bb.tar:latest -t fromarchive >out &&
+	test_grep "^Loaded image: docker.io/library/fromarchive:latest$" out &&
+	test_exit_code 1 cbuild load -i oci:bb:nope 2>err &&
+	test_grep "no image named .nope." err
+'
+
 test_expect_success 'save and load reject bad arguments' '
 	test_exit_code 2 cbuild save busybox 2>err &&
 	test_grep "\-o FILE is required" err &&
