@@ -47,6 +47,9 @@ static int oci_init(struct bld_executor *ex, struct cb_err **err)
 {
     if (!ex->opts.state_dir || !ex->opts.cache_dir)
         return cb_fail(err, CB_EBUG, 0, "the oci executor needs a state and a cache dir");
+    if (geteuid() != 0)
+        return cb_fail(err, CB_EUNSUPPORTED, 0,
+                       "running RUN steps needs root (rootless mode is not implemented yet)");
     if (bld_runtime_find(ex->opts.runtime, &ex->runtime_path, &ex->runtime_is_crun, err) < 0)
         return cb_err_rc(err);
     if (bld_rundir_clean_stale(ex->opts.state_dir, err) < 0)
