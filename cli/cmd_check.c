@@ -3,6 +3,7 @@
  * building.  Exit 0 without errors, 1 when check=error=true (or another
  * build error) fails the check, 2 on a parse error or bad usage. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
@@ -24,14 +25,18 @@ static bool ref_valid(void *userdata, const char *ref)
     return rc == 0;
 }
 
+/* K=V, or K alone to take the value from the environment (skipped when
+ * unset), as docker does. */
 static int parse_build_args(const struct cb_strv *in, struct bld_kvs *out)
 {
     for (size_t i = 0; i < in->n; i++) {
         const char *eq = strchr(in->v[i], '=');
-        cleanup_free char *k = eq ? xstrndup(in->v[i], (size_t)(eq - in->v[i])) : NULL;
-        if (!eq || !*k)
+        cleanup_free char *k = xstrndup(in->v[i], eq ? (size_t)(eq - in->v[i]) : strlen(in->v[i]));
+        const char *v = eq ? eq + 1 : getenv(k);
+        if (!*k)
             return -1;
-        bld_kvs_set(out, k, eq + 1);
+        if (v)
+            bld_kvs_set(out, k, v);
     }
     return 0;
 }
@@ -94,7 +99,7 @@ int cmd_check(int argc, char **argv, struct cli_env *env)
         return cli_usage_error(&u, args.n > 1 ? "expected at most one CONTEXT"
                                    : strcmp(format, "text") && strcmp(format, "json")
                                        ? "--format must be text or json"
-                                       : "--build-arg must be KEY=VALUE");
+                                       : "--build-arg must be KEY=VALUE or KEY");
     }
     cb_strv_release(&bargs);
     const char *ctx = args.n ? args.v[0] : ".";

@@ -61,9 +61,17 @@ test_expect_success 'a parse error exits 2 with Dockerfile:LINE' '
 test_expect_success 'bad options are usage errors (exit 2)' '
 	test_exit_code 2 cbuild check --format yaml c 2>err &&
 	test_grep "format" err &&
-	test_exit_code 2 cbuild check --build-arg NOEQUALS c 2>err &&
+	test_exit_code 2 cbuild check --build-arg =x c 2>err &&
 	test_grep "build-arg" err &&
 	test_exit_code 2 cbuild check a b 2>err
+'
+
+test_expect_success '--build-arg KEY takes the value from the environment' '
+	mkdir -p e && printf "ARG IMG\nFROM \$IMG\n" >e/Dockerfile &&
+	IMG=alpine cbuild check --format json --build-arg IMG e >out.json &&
+	test_grep "InvalidDefaultArgInFrom" out.json &&
+	test_exit_code 1 cbuild check --build-arg UNSET_IN_ENV e 2>err &&
+	test_grep "base name (\$IMG) should not be blank" err
 '
 
 test_expect_success 'a missing Dockerfile is an error naming it' '
