@@ -14,7 +14,16 @@
  *         give byte-identical frames whatever the machine's core count.
  *   none  the bytes pass through.
  *
- * Memory is bounded: a fixed number of blocks is in flight at any time.
+ * Memory is bounded: a fixed number of blocks is in flight at any time
+ * (gzip: threads + 2 blocks of 1 MiB in and out; zstd: 2 MiB jobs, at most
+ * 4 workers).
+ *
+ * Threads: with gzip or zstd and threads > 1, oci_compressor_write() copies
+ * into a bounded pipe (oci/pipe.h) and a compression thread runs the codec
+ * and calls the downstream sink, one call at a time; after
+ * oci_compressor_finish() returns, the sink is idle and its state is the
+ * caller's again.  Implemented in compress.c, pgzip.c, pipe.c and
+ * decompress.c.
  *
  * The decompressor is a pull stream over a struct oci_source that detects
  * the format from the magic bytes (gzip 1f 8b, zstd 28 b5 2f fd, anything

@@ -1,9 +1,14 @@
 /* layer.h - OCI layers: deterministic tar writing from a tree, an overlayfs
  * upperdir or a list of changes; tree diffs; safe apply; listing.
  *
- * Implemented in oci/layer.c (the tar writer over libarchive and the tree
- * walks), oci/layer_diff.c (tree-to-tree diff) and oci/layer_apply.c (the
- * reader: apply and list).
+ * Implemented in oci/layer.c (tree and upperdir walks), oci/tarw.c (one
+ * file -> one tar entry, libarchive), oci/layer_diff.c (change lists, the
+ * tree-to-tree diff) and oci/layer_apply.c (the reader: apply and list).
+ *
+ * Threads: with compression and more than one CPU, the caller's sink is
+ * called from a compression thread (one call at a time, never concurrently),
+ * while the walk goes on in the caller's thread; the sink's state is the
+ * caller's again once the write function returns.
  *
  * Writing (image-spec layer.md):
  *   - PAX tar; entries in path order: a directory's entry, then its children
@@ -134,9 +139,10 @@ int oci_layer_write_changes(const char *root, const struct oci_changes *changes,
  * (to the nanosecond), xattrs or link target differ, or for regular files of
  * equal size and mtime whose inode differs, when their content differs (as
  * containerd's continuity does: metadata first, bytes only to be sure).
- * Directories are compared by their own metadata; a directory that became
- * something else (or the reverse) is a delete plus adds.  Deletions of a
- * directory's contents are implied by the directory's deletion. */
+ * Directories are compared by their own metadata (mtime included, as an
+ * overlay upperdir would carry them).  A path whose type changed is one ADD
+ * (an applier replaces whatever is there; a new directory's whole subtree is
+ * added).  Deleting a directory is one DELETE: its contents go with it. */
 int oci_layer_diff_trees(const char *lower, const char *upper, struct oci_changes *out,
                          struct cb_err **err);
 

@@ -74,26 +74,32 @@ static int read_names(int dirfd, const char *where, struct cb_strv *out, struct 
     return 0;
 }
 
-/* name=value pairs of path's carried xattrs, sorted, into out. */
-static void xattr_blob(const char *path, struct cb_buf *out)
+/* name=value pairs of path's carried xattrs, sorted, into out; false when
+ * they cannot be read (the caller then calls the entry changed). */
+static bool xattr_blob(const char *path, struct cb_buf *out)
 {
-    char names[16384], val[4096];
-    char *v[256];
+    cleanup_free char *names = xmalloc(65536), *val = xmalloc(65536);
+    cleanup_free char **v = NULL;
     size_t n = 0;
-    ssize_t len = llistxattr(path, names, sizeof(names));
+    ssize_t len = llistxattr(path, names, 65536);
 
-    for (char *p = names; len > 0 && p < names + len && n < 256; p += strlen(p) + 1)
+    if (len < 0)
+        return errno == ENOTSUP;
+    v = xcalloc((size_t)len / 2 + 1, sizeof(*v));
+    for (char *p = names; p < names + len; p += strlen(p) + 1)
         if (!oci_tarw_xattr_skipped(p))
             v[n++] = p;
-    qsort(v, n, sizeof(*v), cmp_name);
+    if (n)
+        qsort(v, n, sizeof(*v), cmp_name);
     for (size_t i = 0; i < n; i++) {
-        ssize_t vl = lgetxattr(path, v[i], val, sizeof(val));
-        cb_buf_adds(out, v[i], NULL);
-        cb_buf_addc(out, '=', NULL);
-        if (vl > 0)
-            cb_buf_add(out, val, (size_t)vl, NULL);
-        cb_buf_addc(out, 0, NULL);
+        ssize_t vl = lgetxattr(path, v[i], val, 65536);
+        if (vl < 0)
+            return false;
+        if (cb_buf_adds(out, v[i], NULL) < 0 || cb_buf_addc(out, '=', NULL) < 0 ||
+            cb_buf_add(out, val, (size_t)vl, NULL) < 0 || cb_buf_addc(out, 0, NULL) < 0)
+            return false;
     }
+    return true;
 }
 
 static bool same_xattrs(int lfd, int ufd, const char *name)
@@ -101,12 +107,12 @@ static bool same_xattrs(int lfd, int ufd, const char *name)
     char lp[400], up[400];
     cleanup_buf struct cb_buf a, b;
 
-    cb_buf_init(&a, 1u << 20);
-    cb_buf_init(&b, 1u << 20);
+    cb_buf_init(&a, 8u << 20);
+    cb_buf_init(&b, 8u << 20);
     snprintf(lp, sizeof(lp), "/proc/self/fd/%d/%s", lfd, name);
     snprintf(up, sizeof(up), "/proc/self/fd/%d/%s", ufd, name);
-    xattr_blob(lp, &a);
-    xattr_blob(up, &b);
+    if (!xattr_blob(lp, &a) || !xattr_blob(up, &b))
+        return false;
     return a.len == b.len && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
 }
 

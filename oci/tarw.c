@@ -19,7 +19,7 @@
 #include "../base/banned.h"
 
 #define READ_CHUNK ((size_t)256 << 10)
-#define XATTR_LIST_MAX_ ((size_t)64 << 10)
+#define XATTR_LIST_MAX_ ((size_t)64 << 10) /* Linux's XATTR_LIST_MAX */
 
 struct link_slot {
     dev_t dev;
@@ -38,6 +38,7 @@ struct oci_tarw {
     uint64_t tar_size, blob_size, entries;
     struct cb_err *cb_err; /* an error raised inside a libarchive callback */
     unsigned char *buf;
+    char *xnames;            /* XATTR_LIST_MAX_ bytes: llistxattr() output */
     struct link_slot *links; /* open addressing, power-of-two size */
     size_t n_links, cap_links;
 };
@@ -101,6 +102,7 @@ struct oci_tarw *oci_tarw_new(const struct oci_layer_write_opts *o, const struct
     w->tar_h = oci_hasher_new();
     w->blob_h = oci_hasher_new();
     w->buf = xmalloc(READ_CHUNK);
+    w->xnames = xmalloc(XATTR_LIST_MAX_);
     w->cap_links = 64;
     w->links = xcalloc(w->cap_links, sizeof(*w->links));
     w->e = archive_entry_new();
@@ -146,6 +148,7 @@ void oci_tarw_free(struct oci_tarw *w)
     free(w->links);
     cb_err_free(w->cb_err);
     free(w->buf);
+    free(w->xnames);
     free(w);
 }
 
@@ -253,18 +256,26 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Read the names of path's xattrs (NUL-separated) into a sorted array. */
-static size_t list_xattrs(const char *path, char *names, size_t cap, char **sorted, size_t max)
+/* The names of path's xattrs, sorted (pointers into w->xnames); *n = 0 when
+ * the file system has none. */
+static char **list_xattrs(struct oci_tarw *w, const char *path, size_t *n, struct cb_err **err)
 {
-    ssize_t len = llistxattr(path, names, cap);
-    size_t n = 0;
+    ssize_t len = llistxattr(path, w->xnames, XATTR_LIST_MAX_);
+    char **v;
 
-    if (len <= 0)
-        return 0;
-    for (char *p = names; p < names + len && n < max; p += strlen(p) + 1)
-        sorted[n++] = p;
-    qsort(sorted, n, sizeof(*sorted), cmp_str);
-    return n;
+    *n = 0;
+    if (len < 0 && (errno == ENOTSUP || errno == ENODATA))
+        return xcalloc(1, sizeof(char *));
+    if (len < 0) {
+        cb_fail(err, CB_EIO, errno, "list xattrs");
+        return NULL;
+    }
+    v = xcalloc((size_t)len / 2 + 1, sizeof(*v));
+    for (char *p = w->xnames; p < w->xnames + len; p += strlen(p) + 1)
+        v[(*n)++] = p;
+    if (*n)
+        qsort(v, *n, sizeof(*v), cmp_str);
+    return v;
 }
 
 /* Copy dirfd/name's xattrs onto the entry (sorted: libarchive keeps the
@@ -272,13 +283,14 @@ static size_t list_xattrs(const char *path, char *names, size_t cap, char **sort
 static int add_xattrs(struct oci_tarw *w, int dirfd, const char *name, struct cb_err **err)
 {
     char path[64 + 256 + 8];
-    char names[4096];
-    char *sorted[128];
     uid_t uid = (uid_t)archive_entry_uid(w->e);
     gid_t gid = (gid_t)archive_entry_gid(w->e);
+    size_t n;
 
     snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd, name);
-    size_t n = list_xattrs(path, names, sizeof(names), sorted, 128);
+    cleanup_free char **sorted = list_xattrs(w, path, &n, err);
+    if (!sorted)
+        return cb_err_rc(err);
     for (size_t i = 0; i < n; i++) {
         ssize_t len = lgetxattr(path, sorted[i], w->buf, READ_CHUNK);
         if (len < 0) {
