@@ -1,0 +1,464 @@
+/* rootfs.c - the union view of unpacked layers (see rootfs.h): name lookup
+ * with whiteouts and opaque directories, symlink resolution inside the view,
+ * merged directory listings and a tree walk. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "rootfs.h"
+#include "../../base/cleanup.h"
+#include "../../base/fsutil.h"
+#include "../../base/xalloc.h"
+#include "../../oci/layer.h"
+#include "../../oci/store.h"
+#include "../../oci/tarw.h"
+#include "../../base/banned.h"
+
+#define MAX_LINKS 40
+
+struct bld_rootfs {
+    char **dirs;
+    int *fds;
+    size_t n;
+    bool rootless; /* opened by non-root: no owner xattr means 0:0 */
+};
+
+/* An entry found in the view: the layer it comes from (top) and the lowest
+ * layer whose contents still show through it when it is a directory. */
+struct node {
+    int top;
+    int floor;
+    struct stat st;
+};
+
+struct bld_rootfs *bld_rootfs_open_dirs(const char *const *dirs, size_t n, struct cb_err **err)
+{
+    struct bld_rootfs *fs = xcalloc(1, sizeof(*fs));
+
+    fs->dirs = xcalloc(n + 1, sizeof(*fs->dirs));
+    fs->fds = xcalloc(n + 1, sizeof(*fs->fds));
+    fs->rootless = geteuid() != 0;
+    for (size_t i = 0; i < n; i++) {
+        fs->fds[i] = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fs->fds[i] < 0) {
+            cb_fail(err, CB_EIO, errno, "open layer directory '%s'", dirs[i]);
+            bld_rootfs_free(fs);
+            return NULL;
+        }
+        fs->dirs[i] = xstrdup(dirs[i]);
+        fs->n++;
+    }
+    return fs;
+}
+
+struct bld_rootfs *bld_rootfs_open_image(struct oci_store *s, const struct oci_manifest *m,
+                                         const struct oci_image *img, struct cb_err **err)
+{
+    cleanup_strv_s struct cb_strv dirs = CB_STRV_INIT;
+
+    if (m->n_layers != img->n_diff_ids)
+        return cb_fail(err, CB_EINVAL, 0, "the manifest has %zu layers, the config %zu",
+                       m->n_layers, img->n_diff_ids),
+               NULL;
+    for (size_t i = 0; i < m->n_layers; i++) {
+        char *dir = NULL;
+        if (oci_store_layer_ensure(s, &m->layers[i], &img->diff_ids[i], &dir, err) < 0)
+            return cb_wrap(err, "unpack layer %zu", i + 1), NULL;
+        cb_strv_push_take(&dirs, dir);
+    }
+    return bld_rootfs_open_dirs((const char *const *)dirs.v, dirs.n, err);
+}
+
+void bld_rootfs_free(struct bld_rootfs *fs)
+{
+    if (!fs)
+        return;
+    for (size_t i = 0; i < fs->n; i++) {
+        close(fs->fds[i]);
+        free(fs->dirs[i]);
+    }
+    free(fs->dirs);
+    free(fs->fds);
+    free(fs);
+}
+
+size_t bld_rootfs_n_layers(const struct bld_rootfs *fs)
+{
+    return fs->n;
+}
+
+const char *bld_rootfs_layer_dir_peek(const struct bld_rootfs *fs, size_t i)
+{
+    return i < fs->n ? fs->dirs[i] : NULL;
+}
+
+/* ---------------------------------------------------------------- owners */
+
+static void fill_stat(struct bld_rootfs *fs, const struct node *nd, const char *rel,
+                      struct bld_rootfs_stat *out)
+{
+    cleanup_free char *full = cb_path_join(fs->dirs[nd->top], rel);
+    unsigned char v[64];
+    ssize_t len = lgetxattr(full, OCI_LAYER_OWNER_XATTR, v, sizeof(v));
+
+    out->mode = nd->st.st_mode;
+    out->uid = nd->st.st_uid;
+    out->gid = nd->st.st_gid;
+    out->size = nd->st.st_size;
+    out->mtime = nd->st.st_mtim.tv_sec;
+    out->layer = (size_t)nd->top;
+    if (len < 0 || oci_owner_xattr_decode(v, (size_t)len, &out->uid, &out->gid) < 0) {
+        if (fs->rootless && out->uid == geteuid())
+            out->uid = out->gid = 0;
+    }
+}
+
+/* ---------------------------------------------------------------- lookup */
+
+static bool is_whiteout(const struct stat *st)
+{
+    return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+static bool is_opaque(struct bld_rootfs *fs, int layer, const char *rel)
+{
+    cleanup_free char *full = cb_path_join(fs->dirs[layer], rel);
+    char v[4];
+    ssize_t n = lgetxattr(full, "trusted.overlay.opaque", v, sizeof(v));
+    if (n < 0)
+        n = lgetxattr(full, "user.overlay.opaque", v, sizeof(v));
+    return n == 1 && v[0] == 'y';
+}
+
+/* Find rel (a child of a directory visible in layers [floor, top]). */
+static bool lookup(struct bld_rootfs *fs, const char *rel, int top, int floor, struct node *out)
+{
+    struct stat st;
+    int l = top;
+
+    for (; l >= floor; l--)
+        if (fstatat(fs->fds[l], rel, &out->st, AT_SYMLINK_NOFOLLOW) == 0)
+            break;
+    if (l < floor || is_whiteout(&out->st))
+        return false;
+    out->top = out->floor = l;
+    if (!S_ISDIR(out->st.st_mode) || is_opaque(fs, l, rel))
+        return true;
+    for (l--; l >= floor; l--) {
+        if (fstatat(fs->fds[l], rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (!S_ISDIR(st.st_mode))
+            break;
+        out->floor = l;
+        if (is_opaque(fs, l, rel))
+            break;
+    }
+    return true;
+}
+
+static void root_node(struct bld_rootfs *fs, struct node *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->top = (int)fs->n - 1;
+    out->floor = 0;
+    out->st.st_mode = S_IFDIR | 0755;
+    if (fs->n)
+        fstat(fs->fds[fs->n - 1], &out->st);
+}
+
+struct walker {
+    char cur[PATH_MAX]; /* "" or "a/b": the resolved directory */
+    size_t depth;
+    struct node stack[256]; /* stack[i]: node of the i-th component */
+};
+
+static char *read_link(struct bld_rootfs *fs, const struct node *nd, const char *rel)
+{
+    char buf[PATH_MAX];
+    ssize_t n = readlinkat(fs->fds[nd->top], rel, buf, sizeof(buf) - 1);
+    if (n < 0)
+        return NULL;
+    buf[n] = 0;
+    return xstrdup(buf);
+}
+
+static void walker_pop(struct walker *w)
+{
+    char *slash = strrchr(w->cur, '/');
+    if (!w->depth)
+        return;
+    w->depth--;
+    if (slash)
+        *slash = 0;
+    else
+        w->cur[0] = 0;
+}
+
+/* Resolve path; *out is the final node, w->cur its path.  -1: not found. */
+static int resolve(struct bld_rootfs *fs, const char *path, bool follow, struct walker *w,
+                   struct node *out)
+{
+    cleanup_free char *rest = xstrdup(path);
+    char *p = rest;
+    int links = 0;
+
+    w->cur[0] = 0;
+    w->depth = 0;
+    root_node(fs, out);
+    while (*p) {
+        size_t len = strcspn(p, "/");
+        char *next = p[len] ? p + len + 1 : p + len;
+        const struct node *parent = w->depth ? &w->stack[w->depth - 1] : NULL;
+        struct node root, nd;
+        char rel[PATH_MAX];
+
+        if (len == 0 || (len == 1 && p[0] == '.')) {
+            p = next;
+            continue;
+        }
+        if (len == 2 && p[0] == '.' && p[1] == '.') {
+            walker_pop(w);
+            p = next;
+            continue;
+        }
+        if (!parent) {
+            root_node(fs, &root);
+            parent = &root;
+        }
+        if (!S_ISDIR(parent->st.st_mode) || w->depth + 1 >= sizeof(w->stack) / sizeof(w->stack[0]))
+            return -1;
+        if ((size_t)snprintf(rel, sizeof(rel), "%s%s%.*s", w->cur, *w->cur ? "/" : "", (int)len,
+                             p) >= sizeof(rel))
+            return -1;
+        if (!lookup(fs, rel, parent->top, parent->floor, &nd))
+            return -1;
+        if (S_ISLNK(nd.st.st_mode) && (*next || follow)) {
+            cleanup_free char *target = read_link(fs, &nd, rel);
+            char *joined;
+            if (!target || ++links > MAX_LINKS)
+                return -1;
+            if (target[0] == '/') {
+                w->cur[0] = 0;
+                w->depth = 0;
+            }
+            joined = xasprintf("%s/%s", target, next);
+            free(rest);
+            rest = p = joined;
+            continue;
+        }
+        memcpy(w->cur, rel, strlen(rel) + 1);
+        w->stack[w->depth++] = nd;
+        p = next;
+    }
+    if (w->depth)
+        *out = w->stack[w->depth - 1];
+    return 0;
+}
+
+static struct walker *walker_new(void)
+{
+    return xmalloc(sizeof(struct walker));
+}
+
+int bld_rootfs_stat(struct bld_rootfs *fs, const char *path, bool follow,
+                    struct bld_rootfs_stat *st, char **resolved, struct cb_err **err)
+{
+    cleanup_free struct walker *w = walker_new();
+    struct node nd;
+
+    if (resolve(fs, path, follow, w, &nd) < 0)
+        return cb_fail(err, CB_ENOTFOUND, 0, "'%s' not found in the image", path);
+    if (st)
+        fill_stat(fs, &nd, w->cur[0] ? w->cur : ".", st);
+    if (resolved)
+        *resolved = xasprintf("/%s", w->cur);
+    return 0;
+}
+
+bool bld_rootfs_exists(struct bld_rootfs *fs, const char *path)
+{
+    cleanup_free struct walker *w = walker_new();
+    struct node nd;
+    return resolve(fs, path, true, w, &nd) == 0;
+}
+
+int bld_rootfs_open_file(struct bld_rootfs *fs, const char *path, struct cb_err **err)
+{
+    cleanup_free struct walker *w = walker_new();
+    struct node nd;
+    int fd;
+
+    if (resolve(fs, path, true, w, &nd) < 0)
+        return cb_fail(err, CB_ENOTFOUND, 0, "'%s' not found in the image", path);
+    if (!S_ISREG(nd.st.st_mode))
+        return cb_fail(err, CB_EINVAL, 0, "'%s' is not a regular file", path);
+    fd = openat(fs->fds[nd.top], w->cur, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return cb_fail(err, CB_EIO, errno, "open '%s' in the image", path);
+    return fd;
+}
+
+int bld_rootfs_readlink(struct bld_rootfs *fs, const char *path, char **out, struct cb_err **err)
+{
+    cleanup_free struct walker *w = walker_new();
+    struct node nd;
+
+    if (resolve(fs, path, false, w, &nd) < 0)
+        return cb_fail(err, CB_ENOTFOUND, 0, "'%s' not found in the image", path);
+    if (!S_ISLNK(nd.st.st_mode) || !(*out = read_link(fs, &nd, w->cur)))
+        return cb_fail(err, CB_EINVAL, 0, "'%s' is not a symlink", path);
+    return 0;
+}
+
+int bld_rootfs_read(struct bld_rootfs *fs, const char *path, size_t max, struct cb_buf *out,
+                    struct cb_err **err)
+{
+    cleanup_close int fd = bld_rootfs_open_file(fs, path, err);
+    char buf[8192];
+
+    if (fd < 0)
+        return fd;
+    if (!max)
+        return cb_read_all(fd, out, err) < 0 ? cb_wrap(err, "read '%s'", path) : 0;
+    while (max > 0) {
+        ssize_t n = read(fd, buf, max < sizeof(buf) ? max : sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return cb_fail(err, CB_EIO, errno, "read '%s'", path);
+        if (n == 0)
+            break;
+        if (cb_buf_add(out, buf, (size_t)n, err) < 0)
+            return cb_wrap(err, "read '%s'", path);
+        max -= (size_t)n;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- listing */
+
+struct dent {
+    char *name;
+    int layer;
+    bool hidden;
+};
+
+static int dent_cmp(const void *a, const void *b)
+{
+    const struct dent *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : y->layer - x->layer; /* upper layer first */
+}
+
+static void list_layer(struct bld_rootfs *fs, int l, const char *rel, struct dent **v, size_t *n,
+                       size_t *alloc)
+{
+    int fd = openat(fs->fds[l], rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *de;
+
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    while ((de = readdir(d))) {
+        struct stat st;
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        XGROW(*v, *n + 1, *alloc);
+        (*v)[*n].name = xstrdup(de->d_name);
+        (*v)[*n].layer = l;
+        (*v)[*n].hidden = (de->d_type == DT_CHR || de->d_type == DT_UNKNOWN) &&
+                          fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                          is_whiteout(&st);
+        (*n)++;
+    }
+}
+
+static void list_node(struct bld_rootfs *fs, const struct node *nd, const char *rel,
+                      struct cb_strv *names)
+{
+    struct dent *v = NULL;
+    size_t n = 0, alloc = 0;
+
+    for (int l = nd->top; l >= nd->floor; l--)
+        list_layer(fs, l, rel, &v, &n, &alloc);
+    if (n)
+        qsort(v, n, sizeof(*v), dent_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if ((i == 0 || strcmp(v[i].name, v[i - 1].name)) && !v[i].hidden)
+            cb_strv_push(names, v[i].name);
+        free(v[i].name);
+    }
+    free(v);
+}
+
+int bld_rootfs_list(struct bld_rootfs *fs, const char *path, struct cb_strv *names,
+                    struct cb_err **err)
+{
+    cleanup_free struct walker *w = walker_new();
+    struct node nd;
+
+    if (resolve(fs, path, true, w, &nd) < 0)
+        return cb_fail(err, CB_ENOTFOUND, 0, "'%s' not found in the image", path);
+    if (!S_ISDIR(nd.st.st_mode))
+        return cb_fail(err, CB_EINVAL, 0, "'%s' is not a directory", path);
+    list_node(fs, &nd, w->cur[0] ? w->cur : ".", names);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- walking */
+
+struct walk {
+    struct bld_rootfs *fs;
+    bld_rootfs_walk_fn fn;
+    void *userdata;
+    size_t left; /* SIZE_MAX = no limit */
+};
+
+static int walk_dir(struct walk *wk, const struct node *dir, const char *rel, struct cb_err **err)
+{
+    cleanup_strv_s struct cb_strv names = CB_STRV_INIT;
+
+    list_node(wk->fs, dir, *rel ? rel : ".", &names);
+    for (size_t i = 0; i < names.n && wk->left > 0; i++) {
+        cleanup_free char *child = *rel ? xasprintf("%s/%s", rel, names.v[i]) : xstrdup(names.v[i]);
+        cleanup_free char *abs = xasprintf("/%s", child);
+        struct bld_rootfs_stat st;
+        struct node nd;
+        int r;
+
+        if (!lookup(wk->fs, child, dir->top, dir->floor, &nd))
+            continue;
+        wk->left--;
+        fill_stat(wk->fs, &nd, child, &st);
+        r = wk->fn(wk->userdata, abs, &st, err);
+        if (r < 0)
+            return r;
+        if (r == 0 && S_ISDIR(nd.st.st_mode) && (r = walk_dir(wk, &nd, child, err)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+int bld_rootfs_walk(struct bld_rootfs *fs, const char *dir, size_t max_entries,
+                    bld_rootfs_walk_fn fn, void *userdata, struct cb_err **err)
+{
+    cleanup_free struct walker *w = walker_new();
+    struct walk wk = {fs, fn, userdata, max_entries ? max_entries : SIZE_MAX};
+    struct node nd;
+
+    if (resolve(fs, dir, true, w, &nd) < 0)
+        return cb_fail(err, CB_ENOTFOUND, 0, "'%s' not found in the image", dir);
+    if (!S_ISDIR(nd.st.st_mode))
+        return 0;
+    return walk_dir(&wk, &nd, w->cur, err);
+}
