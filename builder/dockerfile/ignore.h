@@ -5,7 +5,8 @@
  * Paths are relative to the context root and use '/'.  Patterns are applied
  * in order; the last one that matches decides, and a pattern starting with
  * '!' re-includes.  A pattern matching a directory matches everything below
- * it.  See vendor-docs/dockerignore.md.
+ * it.  A matcher does not change after bld_ignore_new: threads may share
+ * one.  See vendor-docs/dockerignore.md.
  */
 #ifndef CBUILD_DOCKERFILE_IGNORE_H
 #define CBUILD_DOCKERFILE_IGNORE_H
