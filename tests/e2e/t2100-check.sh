@@ -27,7 +27,7 @@ check_case() {
 
 for dir in "$data"/*/; do
 	name=$(basename "$dir")
-	test_expect_success "golden: $name" "check_case $name"
+	test_expect_success PYTHON3 "golden: $name" "check_case $name"
 done
 
 test_expect_success 'text output names the rule, the URL and Dockerfile:LINE' '
