@@ -154,6 +154,23 @@ struct docker_ctx {
     struct cb_strv top_ids;
 };
 
+/* An anonymous read-write file in dir (O_TMPFILE, or created and unlinked
+ * where the filesystem lacks it). */
+static int scratch_file(const char *dir, struct cb_err **err)
+{
+    cleanup_free char *tmpl = NULL;
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+    if (fd >= 0)
+        return fd;
+    tmpl = xasprintf("%s/.cbuild-layer-XXXXXX", dir);
+    fd = mkostemp(tmpl, O_CLOEXEC);
+    if (fd < 0)
+        return cb_fail(err, CB_EIO, errno, "create temp file in '%s'", dir);
+    unlink(tmpl);
+    return fd;
+}
+
 /* The uncompressed layer as "<diff_id hex>.tar". */
 static int docker_layer(struct docker_ctx *c, const struct oci_descriptor *layer,
                         const struct oci_digest *diff_id, struct oci_docker_entry *e,
@@ -172,9 +189,9 @@ static int docker_layer(struct docker_ctx *c, const struct oci_descriptor *layer
     in = oci_layout_blob_open(c->src, &layer->digest, err);
     if (in < 0)
         return cb_err_rc(err);
-    tmp = open(c->tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    tmp = scratch_file(c->tmpdir, err);
     if (tmp < 0)
-        return cb_fail(err, CB_EIO, errno, "create temp file in '%s'", c->tmpdir);
+        return cb_err_rc(err);
     if (oci_uncompressed_digest(in, tmp, &got, &size, err) < 0)
         return cb_wrap(err, "layer '%s'", oci_digest_fmt(&layer->digest, a));
     if (!oci_digest_equal(&got, diff_id))

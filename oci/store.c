@@ -209,6 +209,31 @@ static long find_id(const struct oci_store_image *v, size_t n, const char *name,
     return found;
 }
 
+/* By name only, from index.json without reading any manifest: 0 when
+ * found, -1 otherwise (the slow path in oci_store_resolve then decides). */
+static int resolve_name_fast(struct oci_store *s, const char *name, struct oci_descriptor *out,
+                             char **name_out)
+{
+    cleanup_free char *norm = oci_store_normalize_name(name, NULL);
+    struct oci_index x;
+    int r = -1;
+
+    if (oci_layout_read_index(s->layout, &x, NULL) < 0)
+        return -1;
+    for (size_t i = x.n_manifests; r < 0 && i-- > 0;) {
+        const char *n = oci_map_peek(&x.manifests[i].annotations, OCI_ANNOT_REF_NAME);
+        if (!n || (strcmp(n, name) && (!norm || strcmp(n, norm))))
+            continue;
+        oci_descriptor_copy(out, &x.manifests[i]);
+        oci_map_del(&out->annotations, OCI_ANNOT_REF_NAME);
+        if (name_out)
+            *name_out = xstrdup(n);
+        r = 0;
+    }
+    oci_index_release(&x);
+    return r;
+}
+
 int oci_store_resolve(struct oci_store *s, const char *name, struct oci_descriptor *out,
                       char **name_out, struct cb_err **err)
 {
@@ -221,6 +246,8 @@ int oci_store_resolve(struct oci_store *s, const char *name, struct oci_descript
     oci_descriptor_init(out);
     if (name_out)
         *name_out = NULL;
+    if (resolve_name_fast(s, name, out, name_out) == 0)
+        return 0;
     if (oci_store_list(s, &v, &n, err) < 0)
         return cb_err_rc(err);
     i = find_name(v, n, name);
