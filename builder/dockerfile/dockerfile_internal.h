@@ -21,6 +21,17 @@
 uint32_t go_decode_rune(const char *s, size_t n, int *width);
 /* Append rune r as UTF-8 (Go's WriteRune: invalid runes become U+FFFD). */
 void go_buf_add_rune(struct cb_buf *b, uint32_t r);
+/* cb_buf_addc without the call when there is room (buf.h invariants:
+ * len < alloc, data NUL-terminated). */
+static inline void df_buf_putc(struct cb_buf *b, char c)
+{
+    if (b->data && b->len + 1 < b->alloc && b->len + 1 <= b->limit) {
+        b->data[b->len++] = c;
+        b->data[b->len] = 0;
+        return;
+    }
+    (void)cb_buf_addc(b, c, NULL);
+}
 /* Go's unicode.IsSpace / IsLetter / IsDigit / IsPrint. */
 bool go_isspace(uint32_t r);
 bool go_isletter(uint32_t r);

@@ -43,6 +43,10 @@ void go_buf_add_rune(struct cb_buf *b, uint32_t r)
 {
     char out[4];
     size_t n;
+    if (r < 0x80) {
+        df_buf_putc(b, (char)r);
+        return;
+    }
     if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
         r = GO_RUNE_ERROR;
     if (r < 0x80) {

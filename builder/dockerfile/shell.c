@@ -385,6 +385,8 @@ static int process_special(struct sh *sw, int32_t c, struct cb_buf *result, stru
     if (rc < 0)
         return -1;
     (void)cb_buf_add(result, cb_buf_str(&tmp), tmp.len, NULL);
+    if (!w)
+        return 0;
     if (c == '$')
         words_add_string(w, cb_buf_str(&tmp), tmp.len);
     else
@@ -409,21 +411,23 @@ static int process_stop_on(struct sh *sw, int32_t stop, bool raw_escapes, struct
             break;
         }
         if (c == '$' || (!sw->o->skip_quotes && (c == '\'' || c == '"'))) {
-            if ((rc = process_special(sw, c, result, &w)) < 0)
+            if ((rc = process_special(sw, c, result, words_out ? &w : NULL)) < 0)
                 break;
             continue;
         }
         c = sh_next(sw);
         if (c == sw->esc) {
             if (sw->raw_escapes) {
-                words_add_raw_rune(&w, (uint32_t)c);
+                if (words_out)
+                    words_add_raw_rune(&w, (uint32_t)c);
                 go_buf_add_rune(result, (uint32_t)c);
             }
             c = sh_next(sw);
             if (c == SH_EOF)
                 break;
-            words_add_raw_rune(&w, (uint32_t)c);
-        } else {
+            if (words_out)
+                words_add_raw_rune(&w, (uint32_t)c);
+        } else if (words_out) {
             words_add_rune(&w, (uint32_t)c);
         }
         go_buf_add_rune(result, (uint32_t)c);
