@@ -393,11 +393,11 @@ static void list_node(struct bld_rootfs *fs, const struct node *nd, const char *
         list_layer(fs, l, rel, &v, &n, &alloc);
     if (n)
         qsort(v, n, sizeof(*v), dent_cmp);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         if ((i == 0 || strcmp(v[i].name, v[i - 1].name)) && !v[i].hidden)
             cb_strv_push(names, v[i].name);
+    for (size_t i = 0; i < n; i++)
         free(v[i].name);
-    }
     free(v);
 }
 
