@@ -15,7 +15,8 @@ set -eu
 cd "$(dirname "$0")/.."
 RUNS=${1:-3}
 CBUILD=${CBUILD:-$PWD/cbuild}
-W=$(mktemp -d /tmp/cbuild-bench-build.XXXXXX)
+W=/tmp/cbuild-bench-build-$$ # lowercase: buildah names the oci: base after its path
+rm -rf "$W" && mkdir -p "$W"
 trap 'for m in $(grep " $W" /proc/mounts | cut -d" " -f2 | sort -r); do umount "$m" 2>/dev/null; done; rm -rf "$W"' EXIT
 
 [ "$(id -u)" = 0 ] || { echo "bench/build.sh: needs root (RUN steps, buildah)" >&2; exit 1; }
@@ -47,7 +48,7 @@ echo hello >"$W/ctx/hello.txt"
 cb() { "$CBUILD" --root "$W/cb" build --progress=quiet -t bench:latest "$@" >/dev/null; }
 ba() {
     buildah --root "$W/ba/root" --runroot "$W/ba/run" --storage-driver overlay build --layers \
-        --isolation chroot -q -t bench:latest --build-arg "BASE=oci:$W/busybox:latest" "$@" >/dev/null 2>&1
+        --isolation chroot -q -t bench:latest --build-arg "BASE=oci:$W/busybox:latest" "$@" >/dev/null 2>"$W/ba.log" || { cat "$W/ba.log" >&2; return 1; }
 }
 
 # time_case TOOL CASE: median of RUNS wall times, seconds

@@ -75,6 +75,56 @@ int bld_output_parse(const char *s, struct bld_output *out, struct cb_err **err)
     return 0;
 }
 
+void bld_named_context_release(struct bld_named_context *c)
+{
+    free(c->name);
+    free(c->value);
+    free(c->tag);
+    memset(c, 0, sizeof(*c));
+}
+
+int bld_named_context_parse(const char *s, struct bld_named_context *out, struct cb_err **err)
+{
+    const char *eq = strchr(s, '=');
+    const char *v;
+
+    memset(out, 0, sizeof(*out));
+    if (!eq || eq == s || !eq[1])
+        return cb_fail(err, CB_EINVAL, 0, "--build-context '%s': want NAME=VALUE", s);
+    v = eq + 1;
+    out->name = xstrndup(s, (size_t)(eq - s));
+    if (!strncmp(v, "docker-image://", 15)) {
+        out->kind = BLD_CONTEXT_IMAGE;
+        out->value = xstrdup(v + 15);
+    } else if (!strncmp(v, "oci-layout://", 13)) {
+        const char *colon = strrchr(v + 13, ':');
+        const char *slash = strrchr(v + 13, '/');
+        out->kind = BLD_CONTEXT_LAYOUT;
+        if (colon && (!slash || colon > slash)) {
+            out->value = xstrndup(v + 13, (size_t)(colon - (v + 13)));
+            out->tag = xstrdup(colon + 1);
+        } else {
+            out->value = xstrdup(v + 13);
+        }
+    } else if (strstr(v, "://")) {
+        cb_fail(err, CB_EUNSUPPORTED, 0,
+                "--build-context '%s': only a directory, docker-image:// and oci-layout:// are "
+                "supported",
+                s);
+        bld_named_context_release(out);
+        return -CB_EUNSUPPORTED;
+    } else {
+        out->kind = BLD_CONTEXT_DIR;
+        out->value = xstrdup(v);
+        if (!cb_path_exists(v)) {
+            cb_fail(err, CB_ENOTFOUND, 0, "--build-context '%s': no directory '%s'", s, v);
+            bld_named_context_release(out);
+            return -CB_ENOTFOUND;
+        }
+    }
+    return 0;
+}
+
 static struct bld_dockerfile *read_dockerfile(const struct bld_build_opts *o, struct cb_err **err)
 {
     struct cb_buf b;
@@ -121,7 +171,9 @@ static const struct cb_strv *base_env(void *userdata, size_t i)
     struct expand_ctx *x = userdata;
     struct bld_solver *s = x->s;
     const struct bld_stage *st = &s->df->stages[i];
-    long ref = bld_graph_stage_ref(s->df, i, st->base_expanded);
+    long ref = bld_solver_context(s, st->base_expanded)
+                   ? -1
+                   : bld_graph_stage_ref(s->df, i, st->base_expanded);
 
     cb_strv_release(&x->env);
     if (ref >= 0) {
@@ -180,7 +232,7 @@ static int needed_stages(struct bld_solver *s, const struct bld_kvs *args, bool 
     rc = expand(s, args, NULL, &unused, err);
     cb_strv_release(&unused);
     if (rc == 0)
-        rc = bld_graph_build(copy, s->o->target, &g, err);
+        rc = bld_graph_build(copy, s->o->target, &s->context_names, &g, err);
     s->df = real;
     if (rc < 0)
         return rc;
@@ -308,6 +360,8 @@ static int solver_init(struct bld_solver *s, struct oci_store *store,
     if (rc < 0)
         return cb_wrap(err, "--platform");
     s->platform_str = oci_platform_fmt(&s->platform);
+    for (size_t i = 0; i < o->n_contexts; i++)
+        cb_strv_push(&s->context_names, o->contexts[i].name);
     if (o->has_epoch)
         s->epoch_str = bld_now_rfc3339(s);
     s->records = cache_records_open(root, err);
@@ -348,6 +402,7 @@ static void solver_release(struct bld_solver *s)
     free(s->platform_str);
     free(s->epoch_str);
     cb_strv_release(&s->unused);
+    cb_strv_release(&s->context_names);
     cb_err_free(s->err);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->pull_lock);
@@ -373,7 +428,7 @@ static int build(struct bld_solver *s, struct bld_build_result *res, struct cb_e
     if (rc < 0)
         return rc;
     s->g = xcalloc(1, sizeof(*s->g));
-    rc = bld_graph_build(s->df, s->o->target, s->g, err);
+    rc = bld_graph_build(s->df, s->o->target, &s->context_names, s->g, err);
     if (rc == 0)
         rc = bld_solve(s, err);
     cache_statcache_save(s->statcache, NULL);

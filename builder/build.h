@@ -40,6 +40,22 @@ struct bld_output {
 int bld_output_parse(const char *s, struct bld_output *out, struct cb_err **err);
 void bld_output_release(struct bld_output *o);
 
+enum bld_context_kind {
+    BLD_CONTEXT_DIR = 1, /* a local directory: COPY --from=NAME */
+    BLD_CONTEXT_IMAGE,   /* docker-image://REF: FROM NAME, COPY --from=NAME */
+    BLD_CONTEXT_LAYOUT,  /* oci-layout://DIR[:TAG]: the same, from a layout */
+};
+
+/* --build-context NAME=VALUE. */
+struct bld_named_context {
+    char *name;
+    enum bld_context_kind kind;
+    char *value; /* directory, image reference or layout directory */
+    char *tag;   /* layout: the ref.name to take, or NULL */
+};
+int bld_named_context_parse(const char *s, struct bld_named_context *out, struct cb_err **err);
+void bld_named_context_release(struct bld_named_context *c);
+
 struct bld_secret_src {
     char *id;
     char *path;  /* file with the value, or NULL */
@@ -71,7 +87,9 @@ struct bld_build_opts {
     int network;             /* default for RUN: 0 default, 1 none, 2 host */
     const struct bld_secret_src *secrets;
     size_t n_secrets;
-    const struct cb_strv *ssh;        /* "default" or "id=path" */
+    const struct cb_strv *ssh;                /* "default" or "id=path" */
+    const struct bld_named_context *contexts; /* --build-context; they win over stages */
+    size_t n_contexts;
     char *const *insecure_registries; /* NULL-terminated hosts allowed over plain HTTP */
     struct cb_progress progress;
     int cancel_fd; /* readable on Ctrl-C, or -1 */

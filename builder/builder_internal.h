@@ -52,7 +52,8 @@ struct bld_solver {
     bool failed;
     struct cb_err *err; /* the first failure */
     int steps_run, steps_cached;
-    struct cb_strv unused; /* build args no stage consumed */
+    struct cb_strv unused;        /* build args no stage consumed */
+    struct cb_strv context_names; /* --build-context names (override stages) */
 };
 
 /* source.c: resolve stage i's base image (pull when the policy says so). */
@@ -64,6 +65,13 @@ int bld_state_from_base(struct bld_state *st, const struct bld_base *b, struct c
  * --from=IMAGE, RUN --mount from=IMAGE). */
 int bld_image_state(struct bld_solver *s, const char *ref, struct bld_state *out,
                     struct cb_err **err);
+
+/* The --build-context named name, or NULL. */
+const struct bld_named_context *bld_solver_context(const struct bld_solver *s, const char *name);
+/* The image reference (or "sha256:..." in the store) an image or layout
+ * context stands for; layouts are imported into the store first.  Allocated. */
+char *bld_context_image_ref(struct bld_solver *s, const struct bld_named_context *c,
+                            struct cb_err **err);
 
 /* step.c: the RFC 3339 time now, or SOURCE_DATE_EPOCH's. */
 char *bld_now_rfc3339(const struct bld_solver *s);

@@ -1,4 +1,5 @@
 /* graph.c - stage dependencies, target pruning and a topological order. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -45,15 +46,23 @@ static int check_ref(const struct bld_dockerfile *df, size_t i, const char *ref,
     return 0;
 }
 
-static int stage_deps(const struct bld_dockerfile *df, size_t i, struct bld_graph_stage *gs,
-                      struct cb_err **err)
+static bool overridden(const struct cb_strv *ov, const char *name)
+{
+    for (size_t i = 0; ov && i < ov->n; i++)
+        if (!strcasecmp(ov->v[i], name))
+            return true;
+    return false;
+}
+
+static int stage_deps(const struct bld_dockerfile *df, size_t i, const struct cb_strv *ov,
+                      struct bld_graph_stage *gs, struct cb_err **err)
 {
     const struct bld_stage *st = &df->stages[i];
     const char *base = st->base_expanded ? st->base_expanded : st->base;
     long ref;
 
     gs->base_kind = BLD_BASE_IMAGE;
-    ref = bld_graph_stage_ref(df, i, base);
+    ref = overridden(ov, base) ? -1 : bld_graph_stage_ref(df, i, base);
     if (ref >= 0) {
         gs->base_kind = BLD_BASE_STAGE;
         gs->base_stage = ref;
@@ -73,6 +82,8 @@ static int stage_deps(const struct bld_dockerfile *df, size_t i, struct bld_grap
                     froms[nf++] = in->u.run.mounts[m].from;
         for (size_t f = 0; f < nf; f++) {
             int line = in->node ? in->node->start_line : 0;
+            if (overridden(ov, froms[f]))
+                continue;
             if (check_ref(df, i, froms[f], line, err) < 0)
                 return -CB_ESYNTAX;
             ref = bld_graph_stage_ref(df, i, froms[f]);
@@ -92,8 +103,8 @@ static void mark_needed(struct bld_graph *g, size_t i)
         mark_needed(g, g->stages[i].deps[d]);
 }
 
-int bld_graph_build(const struct bld_dockerfile *df, const char *target, struct bld_graph *g,
-                    struct cb_err **err)
+int bld_graph_build(const struct bld_dockerfile *df, const char *target,
+                    const struct cb_strv *overrides, struct bld_graph *g, struct cb_err **err)
 {
     memset(g, 0, sizeof(*g));
     if (df->nstages == 0)
@@ -101,7 +112,7 @@ int bld_graph_build(const struct bld_dockerfile *df, const char *target, struct 
     g->n = df->nstages;
     g->stages = xcalloc(g->n, sizeof(*g->stages));
     for (size_t i = 0; i < g->n; i++)
-        if (stage_deps(df, i, &g->stages[i], err) < 0)
+        if (stage_deps(df, i, overrides, &g->stages[i], err) < 0)
             return -CB_ESYNTAX;
     if (target && *target) {
         long t = -1;

@@ -39,10 +39,11 @@ struct bld_graph {
 long bld_graph_stage_ref(const struct bld_dockerfile *df, size_t before, const char *ref);
 
 /* Build the graph of df (expanded: bases are base_expanded) for target
- * (NULL = the last stage).  Errors name the Dockerfile line: an unknown
- * target, a stage that refers to itself or a later stage. */
-int bld_graph_build(const struct bld_dockerfile *df, const char *target, struct bld_graph *g,
-                    struct cb_err **err);
+ * (NULL = the last stage).  overrides (may be NULL) are named build
+ * contexts: a FROM or --from naming one refers to it, not to a stage.  Errors name the Dockerfile
+ * line: an unknown target, a stage that refers to itself or a later stage. */
+int bld_graph_build(const struct bld_dockerfile *df, const char *target,
+                    const struct cb_strv *overrides, struct bld_graph *g, struct cb_err **err);
 void bld_graph_release(struct bld_graph *g);
 
 #endif

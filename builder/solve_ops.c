@@ -453,22 +453,31 @@ static int select_sources(struct bld_stage_ctx *c, const struct bld_instr *in, s
                           struct copy_src *src, struct cb_err **err)
 {
     const struct bld_instr_copy *cp = &in->u.copy;
+    const struct bld_named_context *nc = NULL;
 
     src->from_stage = -1;
     if (cp->ncontents)
         return heredoc_sources(c, in, src, err);
-    if (cp->from) {
-        src->from_stage = bld_graph_stage_ref(c->s->df, c->idx, cp->from);
+    if (cp->from && (nc = bld_solver_context(c->s, cp->from)) && nc->kind == BLD_CONTEXT_DIR) {
+        sk->ignore = NULL;
+        src->root = nc->value;
+        src->what = "the build context given with --build-context";
+    } else if (cp->from) {
+        cleanup_free char *ref = nc ? bld_context_image_ref(c->s, nc, err) : NULL;
+        if (nc && !ref)
+            return cb_wrap(err, "Dockerfile:%d: COPY --from=%s", in->node->start_line, cp->from);
+        src->from_stage = nc ? -1 : bld_graph_stage_ref(c->s->df, c->idx, cp->from);
         if (src->from_stage < 0) {
-            if (bld_image_state(c->s, cp->from, &src->image, err) < 0)
+            if (bld_image_state(c->s, ref ? ref : cp->from, &src->image, err) < 0)
                 return cb_wrap(err, "Dockerfile:%d: COPY --from=%s", in->node->start_line,
                                cp->from);
             src->from_image = true;
         }
         return 0;
+    } else {
+        src->root = c->s->o->context;
+        src->what = "the build context";
     }
-    src->root = c->s->o->context;
-    src->what = "the build context";
     for (size_t i = 0; i < cp->sources.n; i++) {
         if (strstr(cp->sources.v[i], "://"))
             return cb_fail(err, CB_EUNSUPPORTED, 0,
@@ -638,7 +647,7 @@ int bld_op_copy(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, i
     if (cp->excludes.n && !sk.excludes)
         return cb_wrap(err, "Dockerfile:%d: --exclude", in->node->start_line);
     if (cp->from)
-        sk.ignore = NULL; /* .dockerignore applies to the context only */
+        sk.ignore = NULL; /* .dockerignore applies to the main context only */
     dest = cp->dest[0] == '/' ? xstrdup(cp->dest) : bld_workdir_resolve(c->st, cp->dest);
     /* BuildKit: a destination ending in "/" or "." names a directory */
     if (dest_is_dir_syntax(cp->dest) && strcmp(dest, "/")) {

@@ -9,6 +9,7 @@
 #include "builder_internal.h"
 #include "dockerfile/stages.h"
 #include "../oci/layout.h"
+#include "../oci/export.h"
 #include "../oci/pull.h"
 #include "../cache/keys.h"
 #include "../base/xalloc.h"
@@ -76,6 +77,8 @@ static int resolve_image(struct bld_solver *s, const char *ref, struct bld_base 
     struct cb_err *e = NULL;
     int rc;
 
+    if (!strncmp(ref, "sha256:", 7)) /* an image already in the store, by digest */
+        return from_store(s, (b->name = xstrdup(ref)), b, err);
     b->name = oci_store_normalize_name(ref, err);
     rc = b->name ? 0 : cb_err_rc(err);
     if (rc == 0 && s->o->pull != BLD_PULL_ALWAYS) {
@@ -103,17 +106,68 @@ static int resolve_image(struct bld_solver *s, const char *ref, struct bld_base 
     return rc;
 }
 
+const struct bld_named_context *bld_solver_context(const struct bld_solver *s, const char *name)
+{
+    for (size_t i = 0; name && i < s->o->n_contexts; i++)
+        if (!strcasecmp(s->o->contexts[i].name, name))
+            return &s->o->contexts[i];
+    return NULL;
+}
+
+/* Called with pull_lock held. */
+static char *context_ref_locked(struct bld_solver *s, const struct bld_named_context *c,
+                                struct cb_err **err)
+{
+    struct oci_import_result res = {0};
+    char hex[OCI_DIGEST_STR_MAX];
+    char *ref;
+
+    if (c->kind == BLD_CONTEXT_IMAGE)
+        return xstrdup(c->value);
+    if (c->kind == BLD_CONTEXT_DIR) {
+        cb_fail(err, CB_EINVAL, 0,
+                "build context '%s' is a directory: use it with COPY --from, not FROM (or "
+                "pass docker-image:// or oci-layout://)",
+                c->name);
+        return NULL;
+    }
+    if (oci_import_ref(oci_store_layout_peek(s->store), c->value, c->tag ? c->tag : "latest",
+                       oci_store_tmp_peek(s->store), &res, err) < 0) {
+        cb_wrap(err, "build context '%s' (oci-layout://%s)", c->name, c->value);
+        return NULL;
+    }
+    ref = xstrdup(oci_digest_fmt(&res.images[0].desc.digest, hex));
+    oci_import_result_release(&res);
+    return ref;
+}
+
+char *bld_context_image_ref(struct bld_solver *s, const struct bld_named_context *c,
+                            struct cb_err **err)
+{
+    char *r;
+    pthread_mutex_lock(&s->pull_lock);
+    r = context_ref_locked(s, c, err);
+    pthread_mutex_unlock(&s->pull_lock);
+    return r;
+}
+
 int bld_base_resolve(struct bld_solver *s, size_t i, struct cb_err **err)
 {
     struct bld_stage *st = &s->df->stages[i];
     struct bld_base *b = &s->runs[i].base;
     const char *ref = st->base_expanded ? st->base_expanded : st->base;
+    const struct bld_named_context *nc = bld_solver_context(s, ref);
     int line = st->from_node ? st->from_node->start_line : 0;
     int rc = 0;
 
     pthread_mutex_lock(&s->pull_lock);
-    if (!b->resolved)
+    if (!b->resolved && nc) {
+        char *cref = context_ref_locked(s, nc, err);
+        rc = cref ? resolve_image(s, cref, b, err) : -CB_EINVAL;
+        free(cref);
+    } else if (!b->resolved) {
         rc = resolve_image(s, ref, b, err);
+    }
     pthread_mutex_unlock(&s->pull_lock);
     if (rc < 0)
         return cb_wrap(err, "Dockerfile:%d: FROM %s", line, ref);

@@ -23,7 +23,7 @@ struct build_flags {
     struct cb_strv tags, args, labels, outputs, secrets, ssh, filters, unsupported;
     const char *file, *target, *platform, *pull, *progress, *iidfile, *metadata, *network;
     const char *compression, *runtime, *snapshotter, *executor;
-    struct cb_strv arg_files;
+    struct cb_strv arg_files, contexts;
     bool no_cache, quiet, load, push;
     long jobs;
 };
@@ -57,7 +57,8 @@ static const struct cli_option opts[] = {
     {0, "push", CLI_OPT_BOOL, &f.push, NULL, NULL},
     {0, "cache-from", CLI_OPT_LIST, &f.unsupported, "SPEC", NULL},
     {0, "cache-to", CLI_OPT_LIST, &f.unsupported, "SPEC", NULL},
-    {0, "build-context", CLI_OPT_LIST, &f.unsupported, "SPEC", NULL},
+    {0, "build-context", CLI_OPT_LIST, &f.contexts, "NAME=VALUE",
+     "a named context: DIR, docker-image://REF or oci-layout://DIR[:TAG]"},
     {0, "add-host", CLI_OPT_LIST, &f.unsupported, "SPEC", NULL},
     {0, "build-arg-file", CLI_OPT_LIST, &f.arg_files, "FILE",
      "read build args from FILE (KEY=VALUE lines; repeatable)"},
@@ -164,6 +165,8 @@ struct build_run {
     struct cb_strv ctx;
     struct bld_build_opts o;
     struct bld_output *outs;
+    struct bld_named_context *contexts;
+    bool built;
     struct cb_buf stdin_df;
 };
 
@@ -212,6 +215,12 @@ static int prepare(struct build_run *b, struct cb_err **err)
             return -CB_EINVAL;
     o->outputs = b->outs;
     o->n_outputs = f.outputs.n;
+    b->contexts = xcalloc(f.contexts.n + 1, sizeof(*b->contexts));
+    for (size_t i = 0; i < f.contexts.n; i++)
+        if (bld_named_context_parse(f.contexts.v[i], &b->contexts[i], err) < 0)
+            return cb_err_rc(err);
+    o->contexts = b->contexts;
+    o->n_contexts = f.contexts.n;
     return 0;
 }
 
@@ -233,6 +242,7 @@ static int run(struct build_run *b, struct cli_env *env, int mode, struct cb_err
     prog = cli_progress_new((enum cli_progress_mode)mode, stderr);
     b->o.progress = cli_progress_sink(prog);
     rc = bld_build(store, &b->o, &res, err);
+    b->built = true; /* from here on a failure is a failed build: status 1 */
     cli_progress_finish(prog, NULL);
     cli_progress_free(prog);
     if (rc == 0)
@@ -261,11 +271,18 @@ int cmd_build(int argc, char **argv, struct cli_env *env)
     for (size_t i = 0; b.outs && i < f.outputs.n; i++)
         bld_output_release(&b.outs[i]);
     free(b.outs);
+    for (size_t i = 0; b.contexts && i < f.contexts.n; i++)
+        bld_named_context_release(&b.contexts[i]);
+    free(b.contexts);
     cb_buf_release(&b.stdin_df);
     cb_strv_release(&b.ctx);
     if (rc == 1)
         return 0; /* --help */
     if (rc < 0 && !err)
         return 2; /* a usage error, already printed */
+    if (rc < 0 && b.built) {
+        cli_report(err);
+        return err->code == CB_EINTR ? 130 : 1;
+    }
     return rc < 0 ? cli_report(err) : 0;
 }
