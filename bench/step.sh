@@ -56,8 +56,10 @@ c["root"] = {"path": sys.argv[2], "readonly": True}
 json.dump(c, open(p, "w"))
 PY
 }
-bare_crun() { (cd "$work/bare-crun" && unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; crun run b$$'); }
-bare_runc() { (cd "$work/bare-runc" && runc run b$$); }
+bare_crun() {
+    (cd "$work/bare-crun" && unshare -m sh -c "umount /sys/fs/cgroup/unified 2>/dev/null; crun $1 run b$(date +%s%N)")
+}
+bare_runc() { (cd "$work/bare-runc" && runc run "b$(date +%s%N)"); }
 
 buildah_setup() {
     command -v buildah >/dev/null 2>&1 || apt-get install -y buildah >/dev/null 2>&1 || return 1
@@ -77,6 +79,8 @@ for rt in crun runc; do
     command -v $rt >/dev/null 2>&1 || continue
     bare_bundle $rt
     printf '| bare %s run (prepared bundle) | %s |\n' $rt "$(avg_ms bare_$rt)"
+    [ $rt = crun ] && printf '| bare crun --cgroup-manager=disabled run | %s |\n' \
+        "$(avg_ms bare_crun --cgroup-manager=disabled)"
 done
 if buildah_setup; then
     printf '| buildah run --isolation chroot | %s |\n' "$(avg_ms buildah_run chroot)"
