@@ -239,3 +239,58 @@ TEST(ignore_literal_prefilter_keeps_answers)
     ASSERT_INT_EQ(excl(m4, "target/b"), 1);
     ASSERT_INT_EQ(excl(m4, "a/targets/b"), 0);
 }
+
+/* Property: when can_skip_dir says a directory may be skipped, everything
+ * below it is excluded (random patterns over a small random tree). */
+TEST(ignore_can_skip_dir_is_sound)
+{
+    static const char *const atoms[] = {"a", "b", "ab", "*", "?", "**", "[ab]", "a*", "*b", "x"};
+    static const char *const segs[] = {"a", "b", "ab", "x"};
+    unsigned seed = 12345;
+#define RND(n) ((seed = seed * 1103515245u + 12345u) >> 16) % (n)
+    char paths[64][32];
+    size_t np = 0, skips = 0, skips_with_exceptions = 0;
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = 0; j < 4; j++)
+            for (size_t k = 0; k < 4; k++)
+                snprintf(paths[np++], sizeof(paths[0]), "%s/%s/%s", segs[i], segs[j], segs[k]);
+    for (int round = 0; round < 400; round++) {
+        char pat[6][32];
+        const char *pv[6];
+        size_t n = 1 + RND(5);
+        for (size_t i = 0; i < n; i++) {
+            size_t depth = 1 + RND(3);
+            snprintf(pat[i], sizeof(pat[i]), "%s", RND(3) == 0 ? "!" : "");
+            for (size_t d = 0; d < depth; d++)
+                snprintf(pat[i] + strlen(pat[i]), sizeof(pat[i]) - strlen(pat[i]), "%s%s",
+                         d ? "/" : "", atoms[RND(10)]);
+            pv[i] = pat[i];
+        }
+        struct cb_err *err = NULL;
+        cleanup_ignore struct bld_ignore *m = bld_ignore_new(pv, n, &err);
+        if (!m) {
+            cb_err_free(err);
+            continue;
+        }
+        for (size_t d = 0; d < np; d++) {
+            char dir[32];
+            for (size_t cut = 1; cut <= 2; cut++) { /* "s1" and "s1/s2" */
+                const char *p = paths[d];
+                size_t len = cut == 1 ? strcspn(p, "/") : (size_t)(strrchr(p, '/') - p);
+                snprintf(dir, sizeof(dir), "%.*s", (int)len, p);
+                if (bld_ignore_can_skip_dir(m, dir, &err) != 1)
+                    continue;
+                skips++;
+                skips_with_exceptions += bld_ignore_has_exclusions(m);
+                for (size_t q = 0; q < np; q++)
+                    if (!strncmp(paths[q], dir, len) && paths[q][len] == '/' &&
+                        excl(m, paths[q]) != 1)
+                        T_FAIL("patterns %s%s%s...: skip '%s' but '%s' is included", pv[0],
+                               n > 1 ? " " : "", n > 1 ? pv[1] : "", dir, paths[q]);
+            }
+        }
+    }
+#undef RND
+    ASSERT(skips > 100);                /* the property was exercised, */
+    ASSERT(skips_with_exceptions > 10); /* also with '!' patterns */
+}
