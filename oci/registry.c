@@ -268,7 +268,8 @@ struct xfer {
     int64_t last_progress;
     struct cb_err *werr; /* the sink's error */
     bool canceled;
-    bool started; /* the 2xx body began */
+    bool started;                 /* the 2xx body began */
+    char detail[CURL_ERROR_SIZE]; /* libcurl's own words on a failure */
 };
 
 static char *header_value(const char *line, size_t n, const char *name)
@@ -558,6 +559,8 @@ static CURLcode perform_once(struct oci_registry *r, struct xfer *x, const char 
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
     curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->detail);
+    x->detail[0] = 0;
     set_tls(r, h, verify);
     set_method(h, x->q);
     cc = curl_easy_perform(h);
@@ -674,74 +677,101 @@ static bool token_expired_body(const struct reg_resp *p)
     return p->status == 403 && (strcasestr(b, "expired") != NULL);
 }
 
-static int transport_error(struct oci_registry *r, struct reg_req *q, CURLcode cc,
-                           struct cb_err **err)
+static int transport_error(const struct xfer *x, CURLcode cc, struct cb_err **err)
 {
-    return cb_fail(err, CB_ENET, 0, "%s %s: %s", q->method, q->url, curl_easy_strerror(cc));
+    const struct reg_req *q = x->q;
+    bool tls = cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION ||
+               cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_CACERT_BADFILE;
+    return cb_fail(err, CB_ENET, 0, "%s %s: %s%s", q->method, q->url,
+                   x->detail[0] ? x->detail : curl_easy_strerror(cc),
+                   tls && !x->r->insecure ? " (a plain-http or self-signed registry needs "
+                                            "--tls-verify=false or its CA in certs.d)"
+                                          : "");
+}
+
+/* Retry state of one logical request. */
+struct attempts {
+    int transport; /* retries used for resets and 429/5xx */
+    int auth;      /* new credentials or tokens tried */
+    bool refreshed;
+};
+
+/* After a 401/403: 1 when new credentials or a new token are worth a try. */
+static int auth_retry(struct oci_registry *r, const struct reg_resp *p, const char *scope,
+                      bool had_auth, struct attempts *a, struct cb_err **err)
+{
+    int rc = 0;
+    if (p->status == 401 && a->auth < 3) {
+        rc = oci_auth_on_unauthorized(r->auth, p->www_auth, scope, had_auth, err);
+        a->auth += rc > 0;
+        if (rc != 0)
+            return rc;
+    }
+    if (token_expired_body(p) && !a->refreshed) {
+        a->refreshed = true;
+        rc = oci_auth_on_expired(r->auth, err);
+        if (rc > 0)
+            cb_log_info("%s: authorization token expired; refreshed the credentials", r->registry);
+    }
+    return rc;
+}
+
+/* 1 when the failure is worth another try after the backoff, 0 when not,
+ * < 0 when canceled while waiting. */
+static int transient_retry(struct oci_registry *r, const struct xfer *x, CURLcode cc,
+                           struct attempts *a, struct cb_err **err)
+{
+    bool again = cc != CURLE_OK ? transient(cc) : retry_status(x->p->status);
+    if (!again || a->transport >= r->retries)
+        return 0;
+    cb_log_debug("registry: %s %s: %s; retrying", x->q->method, x->q->url,
+                 cc != CURLE_OK ? curl_easy_strerror(cc) : "HTTP error");
+    if (!backoff_sleep(r, backoff_ms(r, a->transport++, cc == CURLE_OK ? x->p->retry_after : NULL)))
+        return cb_fail(err, CB_EINTR, 0, "%s %s: interrupted", x->q->method, x->q->url);
+    return 1;
+}
+
+static char *current_scope(struct oci_registry *r)
+{
+    char *scope;
+    pthread_mutex_lock(&r->lock);
+    scope = r->scope ? xstrdup(r->scope) : NULL;
+    pthread_mutex_unlock(&r->lock);
+    return scope;
 }
 
 int reg_do(struct oci_registry *r, struct reg_req *q, struct reg_resp *p, struct cb_err **err)
 {
-    int attempt = 0, auth_tries = 0;
-    bool refreshed = false;
+    struct attempts a = {0};
+    int rc;
 
     for (;;) {
         struct xfer x = {.r = r, .q = q, .p = p};
-        cleanup_free char *authz = NULL, *scope = NULL;
+        cleanup_free char *authz = NULL, *scope = current_scope(r);
         CURLcode cc;
 
-        pthread_mutex_lock(&r->lock);
-        scope = r->scope ? xstrdup(r->scope) : NULL;
-        pthread_mutex_unlock(&r->lock);
         if (q->with_auth && oci_auth_header(r->auth, scope, &authz, err) < 0)
             return cb_err_rc(err);
         if (q->body)
             cb_buf_reset(q->body);
         cc = try_once(r, &x, authz);
         if (x.werr) {
-            if (err) {
-                cb_err_free(*err);
-                *err = x.werr;
-            } else {
-                cb_err_free(x.werr);
-            }
+            cb_fail(err, x.werr->code, 0, "%s", x.werr->msg);
+            cb_err_free(x.werr);
             return cb_err_rc(err);
         }
         if (x.canceled || (r->o.cancel && *r->o.cancel))
             return cb_fail(err, CB_EINTR, 0, "%s %s: interrupted", q->method, q->url);
-        if (cc != CURLE_OK) {
-            if (!transient(cc) || attempt >= r->retries)
-                return transport_error(r, q, cc, err);
-            cb_log_debug("registry: %s %s: %s; retrying", q->method, q->url,
-                         curl_easy_strerror(cc));
-            if (!backoff_sleep(r, backoff_ms(r, attempt++, NULL)))
-                return cb_fail(err, CB_EINTR, 0, "%s %s: interrupted", q->method, q->url);
+        if ((rc = transient_retry(r, &x, cc, &a, err)) != 0) {
+            if (rc < 0)
+                return rc;
             continue;
         }
-        if (p->status == 401 && q->with_auth && auth_tries < 3) {
-            int rc = oci_auth_on_unauthorized(r->auth, p->www_auth, scope, authz != NULL, err);
+        if (cc != CURLE_OK)
+            return transport_error(&x, cc, err);
+        if (q->with_auth && (rc = auth_retry(r, p, scope, authz != NULL, &a, err)) != 0) {
             if (rc < 0)
                 return rc;
-            if (rc > 0) {
-                auth_tries++;
-                continue;
-            }
-        }
-        if (q->with_auth && token_expired_body(p) && !refreshed) {
-            refreshed = true;
-            int rc = oci_auth_on_expired(r->auth, err);
-            if (rc < 0)
-                return rc;
-            if (rc > 0) {
-                cb_log_info("%s: authorization token expired; refreshed the credentials",
-                            r->registry);
-                continue;
-            }
-        }
-        if (retry_status(p->status) && attempt < r->retries) {
-            cb_log_debug("registry: %s %s: HTTP %ld; retrying", q->method, q->url, p->status);
-            if (!backoff_sleep(r, backoff_ms(r, attempt++, p->retry_after)))
-                return cb_fail(err, CB_EINTR, 0, "%s %s: interrupted", q->method, q->url);
             continue;
         }
         return 0;
@@ -843,7 +873,7 @@ static int token_http_do(struct oci_registry *r, struct reg_req *q, const char *
         if (cc == CURLE_OK && !(retry_status(p->status) && attempt < r->retries))
             return 0;
         if (cc != CURLE_OK && (!transient(cc) || attempt >= r->retries))
-            return transport_error(r, q, cc, err);
+            return transport_error(&x, cc, err);
         if (!backoff_sleep(r, backoff_ms(r, attempt, p->retry_after)))
             return cb_fail(err, CB_EINTR, 0, "%s %s: interrupted", q->method, q->url);
     }
@@ -933,8 +963,6 @@ static int ping_locked(struct oci_registry *r, struct cb_err **err)
             rc = reg_status_error(r, &p, what, err);
     }
     reg_resp_release(&p);
-    if (rc < 0 && err && *err && strstr((*err)->msg, "wrong version number"))
-        return cb_wrap(err, "'%s' is not TLS: use --tls-verify=false for plain http", r->registry);
     return rc;
 }
 

@@ -102,6 +102,24 @@ registry_suite() {
 	test_grep "done" progress
 '
 
+    test_expect_success NOAUTH "$mode: plain http is refused without --tls-verify=false" '
+	CBUILD_ROOT=$TRASH/strict test_exit_code 1 cbuild pull -q $REG_HOST/bb/busybox:src 2>err &&
+	test_grep "GET https://$REG_HOST/v2/" err &&
+	test_grep "needs --tls-verify=false" err &&
+	CBUILD_INSECURE_REGISTRIES="other:1,$REG_HOST" CBUILD_ROOT=$TRASH/listed \
+		cbuild pull -q $REG_HOST/bb/busybox:src >out &&
+	test_grep "^Digest: $(cat "$TRASH/src.digest")$" out
+'
+
+    test_expect_success TLS "$mode: self-signed: refused without its CA, accepted with --tls-verify=false" '
+	CBUILD_CERTS_D=$TRASH/no-certs CBUILD_ROOT=$TRASH/noca \
+		test_exit_code 1 cbuild pull -q $REG_HOST/bb/busybox:src 2>err &&
+	test_grep "certificate" err &&
+	CBUILD_CERTS_D=$TRASH/no-certs CBUILD_ROOT=$TRASH/noca \
+		cbuild pull -q --tls-verify=false $REG_HOST/bb/busybox:src >out &&
+	test_grep "^Digest: $(cat "$TRASH/src.digest")$" out
+'
+
     test_expect_success "$mode: a second pull with --pull=missing does no network I/O" '
 	before=$(wc -l <"$REG_LOG") &&
 	cbuild pull --pull=missing $CB_TLS $REG_HOST/bb/busybox:src >out &&
