@@ -17,6 +17,7 @@
 #include "../../base/cleanup.h"
 #include "../../base/fsutil.h"
 #include "../../base/log.h"
+#include "../../base/strv.h"
 #include "../../base/xalloc.h"
 #include "../../base/banned.h"
 
@@ -167,17 +168,18 @@ static int clean_entry(const char *dir, struct cb_err **err)
 int bld_rundir_clean_stale(const char *state_dir, struct cb_err **err)
 {
     cleanup_dir DIR *d = opendir(state_dir);
+    cleanup_strv_s struct cb_strv names = CB_STRV_INIT;
     struct dirent *de;
     int removed = 0;
     if (!d)
         return errno == ENOENT ? 0 : cb_fail(err, CB_EIO, errno, "open '%s'", state_dir);
-    while ((de = readdir(d))) {
-        cleanup_free char *path = NULL;
-        int r;
-        if (de->d_name[0] == '.' || !strcmp(de->d_name, "runtime"))
-            continue;
-        path = cb_path_join(state_dir, de->d_name);
-        r = clean_entry(path, err);
+    /* names first: removing entries while readdir() walks may skip some */
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.' && strcmp(de->d_name, "runtime"))
+            cb_strv_push(&names, de->d_name);
+    for (size_t i = 0; i < names.n; i++) {
+        cleanup_free char *path = cb_path_join(state_dir, names.v[i]);
+        int r = clean_entry(path, err);
         if (r < 0)
             return r;
         removed += r;
