@@ -6,6 +6,7 @@
 #include "../../../../base/cleanup.h"
 #include "../../../../base/strv.h"
 #include "../../../../builder/dockerfile/ignore.h"
+#include "../../../../builder/dockerfile/ignore_re.h"
 
 static struct bld_ignore *mk(const char *const *pats, size_t n)
 {
@@ -293,4 +294,38 @@ TEST(ignore_can_skip_dir_is_sound)
 #undef RND
     ASSERT(skips > 100);                /* the property was exercised, */
     ASSERT(skips_with_exceptions > 10); /* also with '!' patterns */
+}
+
+/* Property: the literal prefilter never changes an answer: matching a
+ * single pattern equals running its regexp on the whole path. */
+TEST(ignore_prefilter_is_sound)
+{
+    static const char *const atoms[] = {"a", "b", "/", "*", "**", "?", "[ab]", ".", "ab/", "**/"};
+    static const char *const chars[] = {"a", "b", "/", ".", "ab"};
+    unsigned seed = 777;
+#define RND(n) ((seed = seed * 1103515245u + 12345u) >> 16) % (n)
+    size_t checked = 0, matched = 0;
+    for (int round = 0; round < 2000; round++) {
+        char pat[64] = "", path[64] = "";
+        for (size_t i = 0, n = 1 + RND(6); i < n; i++)
+            snprintf(pat + strlen(pat), sizeof(pat) - strlen(pat), "%s", atoms[RND(10)]);
+        for (size_t i = 0, n = 1 + RND(8); i < n; i++)
+            snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s", chars[RND(5)]);
+        const char *pv[] = {pat}, *kind, *re;
+        struct cb_err *err = NULL;
+        cleanup_ignore struct bld_ignore *m = bld_ignore_new(pv, 1, &err);
+        if (!m || bld_ignore_describe(m, 0, &kind, &re, &err) < 0 || strcmp(kind, "regexpMatch")) {
+            cb_err_free(err);
+            continue;
+        }
+        struct bld_re *r = bld_re_new(re, NULL);
+        ASSERT(r != NULL);
+        int want = bld_re_match(r, path, strlen(path));
+        bld_re_free(r);
+        ASSERT_INT_EQ(bld_ignore_match_exact(m, path, &err), want);
+        checked++;
+        matched += want;
+    }
+#undef RND
+    ASSERT(checked > 500 && matched > 50);
 }
