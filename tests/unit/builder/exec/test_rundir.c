@@ -1,5 +1,8 @@
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -16,7 +19,13 @@ TEST(rundir_live_entries_stay_dead_ones_go)
     t_write("run/step-dead/owner", "999999 12\n/bin/false\nrun/runtime\ncbuild-x\n");
     t_write("run/step-dead/bundle/config.json", "{}");
     t_write("run/snap-noowner/upper/f", "x");
+    t_write("run/snap-young/upper/f", "x"); /* being set up: no owner yet */
+    {
+        struct timespec old[2] = {{time(NULL) - 600, 0}, {time(NULL) - 600, 0}};
+        ASSERT_INT_EQ(utimensat(AT_FDCWD, "run/snap-noowner", old, 0), 0);
+    }
     ASSERT_INT_EQ(bld_rundir_clean_stale("run", &err), 2);
+    ASSERT(cb_path_exists("run/snap-young"));
     ASSERT(cb_path_exists(mine));
     ASSERT(!cb_path_exists("run/step-dead"));
     ASSERT(!cb_path_exists("run/snap-noowner"));
