@@ -61,6 +61,12 @@ test_expect_success BUSYBOX_BIN 'tag adds names, moves them, rejects bad ones' '
 	test_exit_code 2 cbuild tag onlyone 2>err
 '
 
+test_expect_success BUSYBOX_BIN,SKOPEO 'the store itself is an OCI layout skopeo copies' '
+	skopeo copy -q "oci:$CBUILD_ROOT/oci:localhost/bb:v1" oci:skout:v1 &&
+	skopeo copy -q "oci:$CBUILD_ROOT/oci:docker.io/library/busybox:latest" oci:skout:latest &&
+	skopeo inspect oci:skout:v1 >/dev/null
+'
+
 test_expect_success BUSYBOX_BIN 'rmi untags; by ID it needs -f when several names' '
 	cbuild rmi localhost/bb:v1 >out &&
 	test_grep "^Untagged: localhost/bb:v1$" out &&
