@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "argcheck.h"
 #include "builder_internal.h"
 #include "graph.h"
 #include "solve.h"
@@ -243,6 +244,44 @@ static int needed_stages(struct bld_solver *s, const struct bld_kvs *args, bool 
     return 0;
 }
 
+/* ---------------------------------------------------------------- arg checks */
+
+static bool arg_given(const struct bld_build_opts *o, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; o->build_args && i < o->build_args->n; i++)
+        if (!strncmp(o->build_args->v[i], name, n) && o->build_args->v[i][n] == '=')
+            return true;
+    return false;
+}
+
+static void warn_dev_defaults_in(const struct bld_solver *s, const struct bld_instr *in)
+{
+    for (size_t i = 0; in->kind == BLD_I_ARG && i < in->u.kvs.n; i++) {
+        const struct bld_kv *kv = &in->u.kvs.v[i];
+        const char *marker = bld_argcheck_dev_value(kv->value);
+        if (!marker || arg_given(s->o, kv->key) || !bld_argcheck_baked(kv->key, kv->value))
+            continue;
+        cb_log_warn("Dockerfile:%d: build arg %s keeps its development default '%s' (%s), "
+                    "which gets baked into the image; set it with --build-arg %s=... or a "
+                    "--build-arg-file",
+                    in->node ? in->node->start_line : 0, kv->key, kv->value, marker, kv->key);
+    }
+}
+
+/* The ARGs the build uses (global ones and those of needed stages) that keep
+ * a development default. */
+static void warn_dev_defaults(const struct bld_solver *s)
+{
+    for (size_t i = 0; i < s->df->nglobal; i++)
+        warn_dev_defaults_in(s, &s->df->global_args[i]);
+    for (size_t o = 0; o < s->g->n_order; o++) {
+        const struct bld_stage *st = &s->df->stages[s->g->order[o]];
+        for (size_t k = 0; k < st->n; k++)
+            warn_dev_defaults_in(s, &st->instrs[k]);
+    }
+}
+
 /* ---------------------------------------------------------------- result */
 
 static int final_image(struct bld_solver *s, struct oci_descriptor *mdesc, struct oci_digest *id,
@@ -429,8 +468,10 @@ static int build(struct bld_solver *s, struct bld_build_result *res, struct cb_e
         return rc;
     s->g = xcalloc(1, sizeof(*s->g));
     rc = bld_graph_build(s->df, s->o->target, &s->context_names, s->g, err);
-    if (rc == 0)
+    if (rc == 0) {
+        warn_dev_defaults(s);
         rc = bld_solve(s, err);
+    }
     cache_statcache_save(s->statcache, NULL);
     if (rc == 0)
         rc = final_image(s, &res->manifest, &res->config, err);
