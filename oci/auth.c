@@ -137,6 +137,7 @@ struct oci_auth {
     struct oci_challenge ch; /* the last challenge seen */
     struct oci_creds creds;
     bool creds_loaded, creds_explicit, creds_refreshed;
+    char *extra_scope; /* scopes challenges asked for beyond the callers' */
     struct token *tokens;
     size_t ntokens, atokens;
     unsigned fetches;
@@ -176,6 +177,7 @@ void oci_auth_free(struct oci_auth *a)
         return;
     drop_tokens(a);
     free(a->tokens);
+    free(a->extra_scope);
     oci_challenge_release(&a->ch);
     oci_creds_release(&a->creds);
     free(a->registry);
@@ -327,9 +329,45 @@ static int fetch_token(struct oci_auth *a, const char *scope, struct token *out,
     return 0;
 }
 
-static int bearer_header(struct oci_auth *a, const char *scope, char **out, struct cb_err **err)
+/* Whether every scope in want is literally in have. */
+static bool scopes_cover(const char *have, const char *want)
 {
-    struct token *t = find_token(a, scope ? scope : "");
+    cleanup_free char *w = xstrdup(want ? want : "");
+    for (char *save = NULL, *tok = strtok_r(w, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        cleanup_free char *padded = xasprintf(" %s ", have ? have : "");
+        cleanup_free char *needle = xasprintf(" %s ", tok);
+        if (!strstr(padded, needle))
+            return false;
+    }
+    return true;
+}
+
+/* scope plus what challenges asked for on top ("insufficient_scope"). */
+static char *effective_scope(const struct oci_auth *a, const char *scope)
+{
+    if (!a->extra_scope || scopes_cover(scope, a->extra_scope))
+        return xstrdup(scope ? scope : "");
+    return xasprintf("%s%s%s", scope ? scope : "", scope && *scope ? " " : "", a->extra_scope);
+}
+
+/* Remember the scopes in want that have lacks. */
+static void add_extra_scope(struct oci_auth *a, const char *have, const char *want)
+{
+    cleanup_free char *w = xstrdup(want);
+    for (char *save = NULL, *tok = strtok_r(w, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        if (scopes_cover(have, tok) || (a->extra_scope && scopes_cover(a->extra_scope, tok)))
+            continue;
+        char *n = xasprintf("%s%s%s", a->extra_scope ? a->extra_scope : "",
+                            a->extra_scope ? " " : "", tok);
+        free(a->extra_scope);
+        a->extra_scope = n;
+    }
+}
+
+static int bearer_header(struct oci_auth *a, const char *want, char **out, struct cb_err **err)
+{
+    cleanup_free char *scope = effective_scope(a, want);
+    struct token *t = find_token(a, scope);
     struct token fresh = {0};
 
     if (a->creds.registry_token) {
@@ -345,7 +383,7 @@ static int bearer_header(struct oci_auth *a, const char *scope, char **out, stru
     if (!t) {
         XGROW(a->tokens, a->ntokens + 1, a->atokens);
         t = &a->tokens[a->ntokens++];
-        t->scope = xstrdup(scope ? scope : "");
+        t->scope = xstrdup(scope);
     } else {
         free(t->value);
     }
@@ -379,19 +417,6 @@ int oci_auth_header(struct oci_auth *a, const char *scope, char **out, struct cb
     return rc;
 }
 
-/* Whether every scope in want is literally in have. */
-static bool scopes_cover(const char *have, const char *want)
-{
-    cleanup_free char *w = xstrdup(want ? want : "");
-    for (char *save = NULL, *tok = strtok_r(w, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        cleanup_free char *padded = xasprintf(" %s ", have ? have : "");
-        cleanup_free char *needle = xasprintf(" %s ", tok);
-        if (!strstr(padded, needle))
-            return false;
-    }
-    return true;
-}
-
 int oci_auth_on_unauthorized(struct oci_auth *a, const char *www_authenticate, const char *scope,
                              bool had_auth, struct cb_err **err)
 {
@@ -411,13 +436,14 @@ int oci_auth_on_unauthorized(struct oci_auth *a, const char *www_authenticate, c
         retry = c.scheme == OCI_AUTH_BEARER || have_basic(a);
     } else if (c.scheme == OCI_AUTH_BEARER) {
         /* an expired or revoked token, or a scope we did not ask for:
-         * forget the token for this scope and try once more */
-        struct token *t = find_token(a, scope ? scope : "");
+         * forget the token and try once more, with the wider scope */
+        if (c.scope && !scopes_cover(scope, c.scope))
+            add_extra_scope(a, scope, c.scope);
+        cleanup_free char *eff = effective_scope(a, scope);
+        struct token *t = find_token(a, eff);
         if (t)
             t->expires = 0;
-        retry = !c.scope || !scopes_cover(scope, c.scope) ||
-                (c.error && !strcmp(c.error, "invalid_token"));
-        retry = retry || t != NULL;
+        retry = 1;
     }
     oci_challenge_release(&a->ch);
     a->ch = c;

@@ -198,3 +198,29 @@ TEST(auth_identity_token_uses_oauth_post)
     oci_auth_free(a);
     fake_release(&f);
 }
+
+TEST(auth_insufficient_scope_widens_the_token_request)
+{
+    struct fake f = {.status = 200, .reply = "{\"token\":\"T\",\"expires_in\":300}"};
+    cleanup_err struct cb_err *err = NULL;
+    char *h = NULL;
+    setenv("DOCKER_CONFIG", "nothing-here", 1);
+    struct oci_auth *a = oci_auth_new("reg.example", "a", fake_http, &f);
+    const char *ch = "Bearer realm=\"http://t/token\",service=\"s\"";
+
+    ASSERT_INT_EQ(oci_auth_on_unauthorized(a, ch, "repository:a:pull", false, &err), 1);
+    ASSERT_OK(oci_auth_header(a, "repository:a:pull", &h, &err), err);
+    free(h);
+    ASSERT_INT_EQ(
+        oci_auth_on_unauthorized(a,
+                                 "Bearer realm=\"http://t/token\",service=\"s\","
+                                 "scope=\"repository:b:pull\",error=\"insufficient_scope\"",
+                                 "repository:a:pull", true, &err),
+        1);
+    ASSERT_OK(oci_auth_header(a, "repository:a:pull", &h, &err), err);
+    free(h);
+    ASSERT_INT_EQ(f.calls, 2);
+    ASSERT(strstr(f.last_url, "&scope=repository%3Aa%3Apull&scope=repository%3Ab%3Apull"));
+    oci_auth_free(a);
+    fake_release(&f);
+}
