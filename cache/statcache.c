@@ -384,6 +384,34 @@ static struct disk_entry *collect(const struct cache_statcache *sc, size_t *coun
     return out;
 }
 
+/* Temp file + rename, without fsync: a cache file torn by a crash fails its
+ * checksum and is ignored, so it is not worth the flush on every build. */
+static int replace_file(const char *path, const void *data, size_t len, struct cb_err **err)
+{
+    cleanup_free char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    struct timespec ts;
+    cleanup_free char *tmp = NULL;
+    cleanup_close int fd = -1;
+    int rc;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (slash)
+        slash[1] = '\0';
+    tmp = xasprintf("%s.tmp-%s-%d-%ld", slash ? dir : "", slash ? path + (slash - dir) + 1 : path,
+                    (int)getpid(), (long)ts.tv_nsec);
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
+        return cb_fail(err, CB_EIO, errno, "create '%s'", tmp);
+    rc = cb_write_all(fd, data, len, err);
+    if (rc == 0 && close(TAKE_FD(fd)) < 0)
+        rc = cb_fail(err, CB_EIO, errno, "close '%s'", tmp);
+    if (rc == 0 && rename(tmp, path) < 0)
+        rc = cb_fail(err, CB_EIO, errno, "rename '%s' to '%s'", tmp, path);
+    if (rc < 0)
+        unlink(tmp);
+    return rc;
+}
+
 int cache_statcache_save(struct cache_statcache *sc, struct cb_err **err)
 {
     cleanup_free struct disk_entry *ents = NULL;
@@ -414,7 +442,7 @@ int cache_statcache_save(struct cache_statcache *sc, struct cb_err **err)
         if (cb_mkdir_p(dir, 0755, err) < 0)
             return cb_wrap(err, "save stat cache");
     }
-    if (cb_write_file_atomic(sc->path, data, len, 0644, err) < 0)
+    if (replace_file(sc->path, data, len, err) < 0)
         return cb_wrap(err, "save stat cache");
     sc->dirty = false;
     return 0;

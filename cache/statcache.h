@@ -5,7 +5,8 @@
  * One cache file per context directory (cache_statcache_path()), in a
  * compact binary format with a sha256 trailer: a file that is truncated,
  * corrupt or from another version is ignored with a warning and rebuilt.
- * It is saved atomically, and only when something changed.
+ * It is saved atomically (temp file and rename), and only when something
+ * changed.
  *
  * Racy timestamps (git's "racy clean" problem): a file changed within the
  * filesystem's timestamp granularity of being hashed would keep the same
@@ -70,8 +71,9 @@ bool cache_statcache_lookup(struct cache_statcache *sc, const struct stat *st,
 int cache_statcache_digest_fd(struct cache_statcache *sc, int fd, struct oci_digest *out,
                               struct cb_err **err);
 
-/* Write the cache back (atomic: temp file, fsync, rename) when anything
- * changed since it was loaded; a no-op otherwise and for memory caches. */
+/* Write the cache back (atomic: temp file, rename; no fsync, since a torn
+ * file fails its checksum and is ignored) when anything changed since it
+ * was loaded; a no-op otherwise and for memory caches. */
 int cache_statcache_save(struct cache_statcache *sc, struct cb_err **err);
 
 void cache_statcache_get_stats(const struct cache_statcache *sc, struct cache_statcache_stats *out);
