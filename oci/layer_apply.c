@@ -234,7 +234,9 @@ static int walk_open(int rootfd, const char *dir, bool create, const char *entry
         const char *e = strchr(c, '/');
         cleanup_free char *comp = e ? xstrndup(c, (size_t)(e - c)) : xstrdup(c);
         int next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (next < 0 && errno == ENOENT && create && mkdirat(fd, comp, 0755) == 0)
+        /* a parent the layer did not list: 0755 whatever the umask */
+        if (next < 0 && errno == ENOENT && create && mkdirat(fd, comp, 0700) == 0 &&
+            fchmodat(fd, comp, 0755, 0) == 0)
             next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (next < 0) {
             int saved = errno;
