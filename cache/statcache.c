@@ -28,7 +28,10 @@
 /* Entries not used by this build are dropped on save once they outnumber the
  * used ones by more than this (deleted files would pile up otherwise). */
 #define SC_SLACK 4096
-#define SC_MAX_ENTRIES ((uint64_t)1 << 24)
+#define SC_MAX_ENTRIES ((uint64_t)1 << 22)
+#define SC_MAX_FILE                                                                                \
+    (sizeof(struct disk_header) + SC_MAX_ENTRIES * sizeof(struct disk_entry) +                     \
+     OCI_DIGEST_SHA256_LEN)
 
 struct disk_header {
     char magic[4];
@@ -199,7 +202,8 @@ static void load(struct cache_statcache *sc)
         return;
     }
     cb_buf_init(&b, (size_t)st.st_size + 1);
-    if (cb_read_all(fd, &b, &e) < 0 || parse_file(sc, b.data, b.len, ts_ns(&st.st_mtim)) < 0) {
+    if ((uint64_t)st.st_size > SC_MAX_FILE || cb_read_all(fd, &b, &e) < 0 ||
+        parse_file(sc, b.data, b.len, ts_ns(&st.st_mtim)) < 0) {
         cb_log_warn("ignoring corrupt stat cache '%s'", sc->path);
         sc->stats.load_failed = true;
         sc->n = 0;
@@ -374,11 +378,13 @@ static struct disk_entry *collect(const struct cache_statcache *sc, size_t *coun
     for (size_t i = 0; i < sc->n; i++)
         used += sc->v[i].used;
     keep_unused = sc->n - used <= used + SC_SLACK;
-    for (size_t i = 0; i < sc->n; i++) {
-        const struct entry *e = &sc->v[i];
-        if ((e->used || keep_unused) && !entry_racy(&e->d, e->trusted_before))
-            out[n++] = e->d;
-    }
+    /* used entries first, so the size cap drops unused ones */
+    for (int pass = 0; pass < (keep_unused ? 2 : 1); pass++)
+        for (size_t i = 0; i < sc->n && n < SC_MAX_ENTRIES; i++) {
+            const struct entry *e = &sc->v[i];
+            if (e->used == (pass == 0) && !entry_racy(&e->d, e->trusted_before))
+                out[n++] = e->d;
+        }
     qsort(out, n, sizeof(*out), disk_cmp);
     *count = n;
     return out;

@@ -1,4 +1,5 @@
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -187,4 +188,26 @@ TEST(records_concurrent_writers)
         entries += de->d_name[0] != '.';
     closedir(d);
     ASSERT_INT_EQ(entries, 20);
+}
+
+TEST(records_clean_temp_removes_only_old_temp_files)
+{
+    cleanup_err struct cb_err *err = NULL;
+    cleanup_cache_records struct cache_records *r = cache_records_open("store", &err);
+    cleanup_cache_record struct cache_record *a = sample("k");
+    struct timespec old[2] = {{1000, 0}, {1000, 0}};
+    struct cache_record **all = NULL;
+    size_t n = 0;
+    struct stat st;
+    ASSERT_OK(cache_records_put(r, a, &err), err);
+    t_write("store/cache/records/.tmp-dead.json-1-2", "half a rec");
+    t_write("store/cache/records/.tmp-live.json-3-4", "being written");
+    ASSERT_INT_EQ(utimensat(AT_FDCWD, "store/cache/records/.tmp-dead.json-1-2", old, 0), 0);
+    ASSERT_OK(cache_records_list(r, &all, &n, &err), err); /* temp files are not records */
+    ASSERT_INT_EQ(n, 1);
+    cache_records_list_free(all, n);
+    cache_records_clean_temp(r, 3600);
+    ASSERT(stat("store/cache/records/.tmp-dead.json-1-2", &st) < 0);
+    ASSERT_INT_EQ(stat("store/cache/records/.tmp-live.json-3-4", &st), 0);
+    ASSERT_STR_EQ(cache_records_root_peek(r), "store");
 }
