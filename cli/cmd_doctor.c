@@ -45,7 +45,8 @@ static int report(const struct bld_findings *f, bool json, struct cb_err **err)
     cb_buf_init(&out, CB_BUF_LIMIT_DEFAULT);
     if ((json ? bld_findings_json(f, &out, err) : bld_findings_text(f, &out, err)) < 0)
         return cb_err_rc(err);
-    fwrite(out.data, 1, out.len, stdout);
+    if (out.len)
+        fwrite(out.data, 1, out.len, stdout);
     return 0;
 }
 

@@ -1,0 +1,140 @@
+#!/bin/sh
+test_description='cbuild doctor: the runtime traps on the busybox base, exact findings, fixups that make the image pass, silence on right images'
+. "$(dirname "$0")/lib.sh"
+
+FIX=$TEST_DIR/fixtures
+
+# build FIXTURE TAG
+build() {
+	cbuild build -q -t "$2" "$FIX/$1" >/dev/null
+}
+
+# run_as_config IMAGE CMD...: run CMD in IMAGE as its USER, with its ENV
+# and WORKDIR, the way a runtime would start it.
+run_as_config() {
+	_img=$1
+	shift
+	cbuild inspect "$_img" >cfg.json &&
+	set -- --image "$_img" -u "$(jq -r '.[0].Config.config.User // "0"' cfg.json)" \
+		-w "$(jq -r '.[0].Config.config.WorkingDir // "/"' cfg.json)" \
+		$(jq -r '.[0].Config.config.Env[]? | "-e\n" + .' cfg.json) -- "$@" &&
+	cbuild debug run "$@"
+}
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'busybox base into the store' '
+	busybox_image bb &&
+	cbuild load -i bb -t busybox:latest >/dev/null
+'
+
+test_expect_success ROOT,BUSYBOX 'the busybox base has no findings' '
+	cbuild doctor busybox >out &&
+	test ! -s out &&
+	cbuild doctor --strict --format json busybox >out.json &&
+	test "$(jq -c . out.json)" = "[]"
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'the examples/hello image has no findings' '
+	cbuild build -q -t hello "$TEST_DIR/../../examples/hello" >/dev/null &&
+	cbuild doctor --strict hello >out &&
+	test ! -s out
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'a right image has no findings, even with --strict' '
+	build doctor-right right &&
+	cbuild doctor --strict right >out &&
+	test ! -s out &&
+	cbuild doctor --fixup=all right -t right-fixed 2>log &&
+	test_grep "fixup: nothing to change" log &&
+	test "$(cbuild images -q right)" = "$(cbuild images -q right-fixed)"
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'missing home: exact finding, exit 1' '
+	build doctor-home home &&
+	test_exit_code 1 cbuild doctor home >out &&
+	test_grep "^error\[home-missing\]: HOME '\''/home/app'\'' of user '\''app'\'' does not exist$" out &&
+	test_grep "^  home_source: /etc/passwd$" out &&
+	test "$(grep -c "^error\|^warning" out)" = 1 &&
+	test_exit_code 1 cbuild doctor --format json home >out.json &&
+	test "$(jq -r ".[0].id" out.json)" = home-missing &&
+	test "$(jq -r ".[0].severity" out.json)" = error &&
+	test "$(jq -r ".[0].evidence.home" out.json)" = /home/app
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'the start command fails in the trap image' '
+	test_must_fail run_as_config home sh -c "touch \$HOME/.started"
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX '--fixup=home creates the home, sets HOME, and the image passes' '
+	cbuild doctor --fixup=home home -t home-fixed 2>log >out &&
+	test_grep "^fixup: home: created /home/app owned by 1000:1000$" log &&
+	test_grep "^fixup: home: HOME=/home/app$" log &&
+	test ! -s out &&
+	cbuild doctor --strict home-fixed &&
+	cbuild inspect home-fixed >i.json &&
+	jq -e ".[0].Config.config.Env | index(\"HOME=/home/app\")" i.json >/dev/null &&
+	test "$(jq -r ".[0].Config.history[-1].created_by" i.json)" = \
+		"cbuild fixup: home (home: created /home/app owned by 1000:1000, home: HOME=/home/app)" &&
+	run_as_config home-fixed sh -c "touch \$HOME/.started && test \$(stat -c %u \$HOME) = 1000"
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'fixups are idempotent: a second run changes nothing' '
+	cbuild doctor --fixup=all home-fixed -t home-fixed2 2>log &&
+	test_grep "fixup: nothing to change" log &&
+	test "$(cbuild images -q home-fixed)" = "$(cbuild images -q home-fixed2)"
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'node: npm cache and the dropped typescript' '
+	build doctor-node node &&
+	test_exit_code 1 cbuild doctor --format json node >out.json &&
+	test "$(jq -r "[.[].id] | join(\" \")" out.json)" = \
+		"home-missing npm-cache-not-writable node-module-missing" &&
+	test "$(jq -r ".[1].evidence.cache" out.json)" = /home/app/.npm &&
+	test "$(jq -r ".[1].evidence.blocked_at" out.json)" = /home &&
+	test "$(jq -r ".[2].message" out.json)" = \
+		"'\''next'\'' loads '\''/srv/next.config.ts'\'', which needs '\''typescript'\'', but '\''/srv/node_modules/typescript'\'' is missing"
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'node: --fixup=all makes the home and npm cache; typescript stays a finding' '
+	cbuild doctor --fixup=all node -t node-fixed 2>log >out;
+	test $? = 1 &&
+	test_grep "^fixup: home: created /home/app/.npm owned by 1000:1000$" log &&
+	test_grep "^error\[node-module-missing\]" out &&
+	test "$(grep -c "^error\|^warning" out)" = 1 &&
+	run_as_config node-fixed sh -c "test -w \$HOME/.npm"
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'root-owned files in the home: a warning; --strict fails; --fixup=ownership passes' '
+	build doctor-ownership own &&
+	cbuild doctor own >out &&
+	test_grep "^warning\[home-owned-by-root\]: 3 paths under HOME '\''/home/app'\''" out &&
+	test_grep "^  paths: /home/app/.cache, /home/app/.cache/tool, /home/app/config$" out &&
+	test_exit_code 1 cbuild doctor --strict own >/dev/null &&
+	test_must_fail run_as_config own sh -c "cat config && touch .cache/tool/new" &&
+	cbuild doctor --strict --fixup=ownership own -t own-fixed 2>log &&
+	test_grep "^fixup: ownership: chown 1000:1000 4 paths under /home/app$" log &&
+	run_as_config own-fixed sh -c "cat config && touch .cache/tool/new"
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'secrets in ENV and LABEL are warnings' '
+	build doctor-secrets sec &&
+	cbuild doctor sec >out &&
+	test_grep "^warning\[secret-in-env\]: ENV '\''DATABASE_PASSWORD'\'' looks like a secret (SecretsUsedInArgOrEnv)$" out &&
+	test_grep "^warning\[secret-in-label\]: LABEL '\''deploy_token'\''" out &&
+	test "$(grep -c "^warning" out)" = 2 &&
+	test_exit_code 1 cbuild doctor --strict sec >/dev/null
+'
+
+test_expect_success ROOT,BUSYBOX 'bad arguments' '
+	test_exit_code 2 cbuild doctor 2>err &&
+	test_grep "expected one IMAGE" err &&
+	test_exit_code 2 cbuild doctor --format xml busybox 2>err &&
+	test_grep "error: --format: expected text or json, got '\''xml'\''" err &&
+	test_exit_code 2 cbuild doctor --fixup=home busybox 2>err &&
+	test_grep "fixup needs -t NEWNAME" err &&
+	test_exit_code 2 cbuild doctor --fixup=homes busybox -t x 2>err &&
+	test_grep "^error: --fixup: unknown fixup '\''homes'\''" err &&
+	test_exit_code 1 cbuild doctor nosuchimage 2>err &&
+	test_grep "nosuchimage" err
+'
+
+test_done
