@@ -22,7 +22,6 @@
 #include "../base/cleanup.h"
 #include "../base/fsutil.h"
 #include "../base/parallel.h"
-#include "../base/strv.h"
 #include "../base/xalloc.h"
 #include "../base/banned.h"
 
