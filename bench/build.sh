@@ -58,7 +58,7 @@ run_tool() { # tool
     tool=$1
     : >"$W/$tool.cold" ; : >"$W/$tool.noop" ; : >"$W/$tool.edit"
     for i in $(seq "$RUNS"); do
-        rm -rf "$W/cb" "$W/ba"
+        if [ "$tool" = cbuild ]; then rm -rf "$W/cb"; else rm -rf "$W/ba"; fi
         for m in $(grep " $W/ba" /proc/mounts | cut -d" " -f2 | sort -r); do umount "$m" 2>/dev/null || true; done
         if [ "$tool" = cbuild ]; then
             "$CBUILD" --root "$W/cb" load -i "$W/busybox" -t busybox:latest >/dev/null
@@ -81,6 +81,8 @@ for d in $(seq 100); do
     mkdir -p "$W/big/d$d"
     for f in $(seq 100); do echo "$d $f" >"$W/big/d$d/f$f"; done
 done
+rm -rf "$W/cb"
+"$CBUILD" --root "$W/cb" load -i "$W/busybox" -t busybox:latest >/dev/null
 "$CBUILD" --root "$W/cb" build --progress=quiet "$W/big" >/dev/null
 : >"$W/big.noop"
 for i in $(seq 5); do

@@ -91,6 +91,7 @@ struct bld_build_opts {
     const struct bld_named_context *contexts; /* --build-context; they win over stages */
     size_t n_contexts;
     char *const *insecure_registries; /* NULL-terminated hosts allowed over plain HTTP */
+    bool tls_verify_off;              /* --tls-verify=false for pulls */
     struct cb_progress progress;
     int cancel_fd; /* readable on Ctrl-C, or -1 */
 };

@@ -60,6 +60,7 @@ static int pull(struct bld_solver *s, const char *name, struct cb_err **err)
         .platform = &s->platform,
         .policy = s->o->pull == BLD_PULL_ALWAYS ? OCI_PULL_ALWAYS : OCI_PULL_MISSING,
         .reg = {.retries = -1,
+                .tls_verify_off = s->o->tls_verify_off,
                 .insecure = (const char *const *)s->o->insecure_registries,
                 .progress = &s->o->progress},
     };

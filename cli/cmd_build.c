@@ -10,8 +10,11 @@
 #include "commands.h"
 #include "options.h"
 #include "progress.h"
+#include "regcli.h"
 #include "../builder/argfile.h"
 #include "../builder/build.h"
+#include "../oci/layout.h"
+#include "../oci/push.h"
 #include "../base/buf.h"
 #include "../base/fsutil.h"
 #include "../base/cleanup.h"
@@ -24,7 +27,7 @@ struct build_flags {
     const char *file, *target, *platform, *pull, *progress, *iidfile, *metadata, *network;
     const char *compression, *runtime, *snapshotter, *executor;
     struct cb_strv arg_files, contexts;
-    bool no_cache, quiet, load, push;
+    bool no_cache, quiet, load, push, tls_verify;
     long jobs;
 };
 
@@ -54,7 +57,9 @@ static const struct cli_option opts[] = {
     {0, "runtime", CLI_OPT_STRING, &f.runtime, "NAME", "crun, runc or a path"},
     {0, "snapshotter", CLI_OPT_STRING, &f.snapshotter, "NAME", "auto, overlay or native"},
     {0, "executor", CLI_OPT_STRING, &f.executor, "NAME", NULL},
-    {0, "push", CLI_OPT_BOOL, &f.push, NULL, NULL},
+    {0, "push", CLI_OPT_BOOL, &f.push, NULL, "push every -t tag to its registry after the build"},
+    {0, "tls-verify", CLI_OPT_BOOL, &f.tls_verify, NULL,
+     "verify registry TLS (=false also allows plain HTTP)"},
     {0, "cache-from", CLI_OPT_LIST, &f.unsupported, "SPEC", NULL},
     {0, "cache-to", CLI_OPT_LIST, &f.unsupported, "SPEC", NULL},
     {0, "build-context", CLI_OPT_LIST, &f.contexts, "NAME=VALUE",
@@ -76,6 +81,7 @@ static int cancel_pipe[2] = {-1, -1};
 static void on_signal(int sig)
 {
     char c = (char)sig;
+    cli_reg_interrupted = 1;
     if (write(cancel_pipe[1], &c, 1) < 0)
         _exit(130);
 }
@@ -144,8 +150,8 @@ static int check_flags(struct bld_build_opts *o, struct cb_strv *ctx, struct cb_
         return cb_fail(err, CB_EUNSUPPORTED, 0,
                        "--cache-from, --cache-to, --build-context, "
                        "--add-host and --build-arg-file are not supported yet");
-    if (f.push)
-        return cb_fail(err, CB_EUNSUPPORTED, 0, "--push is not supported yet: use 'cbuild push'");
+    if (f.push && f.tags.n == 0)
+        return cb_fail(err, CB_EINVAL, 0, "--push needs at least one -t NAME to push to");
     if (ctx->n != 1)
         return cb_fail(err, CB_EINVAL, 0, "build needs exactly one CONTEXT argument");
     if (f.pull && bld_pull_policy_parse(f.pull, &o->pull, err) < 0)
@@ -166,7 +172,8 @@ struct build_run {
     struct bld_build_opts o;
     struct bld_output *outs;
     struct bld_named_context *contexts;
-    bool built;
+    struct cli_reg reg; /* registry options: insecure hosts from the environment */
+    bool built, reg_init;
     struct cb_buf stdin_df;
 };
 
@@ -193,6 +200,10 @@ static int prepare(struct build_run *b, struct cb_err **err)
     o->runtime = f.runtime;
     o->snapshotter = f.snapshotter;
     o->executor = f.executor;
+    o->tls_verify_off = !f.tls_verify;
+    cli_reg_init(&b->reg, f.tls_verify, true, stderr);
+    b->reg_init = true;
+    o->insecure_registries = b->reg.insecure;
     if (epoch && *epoch) {
         char *end;
         o->has_epoch = true;
@@ -224,6 +235,33 @@ static int prepare(struct build_run *b, struct cb_err **err)
     return 0;
 }
 
+/* --push: the built image to every tag, blobs once, as `cbuild push` does. */
+static int push(struct oci_store *store, const struct oci_descriptor *desc, bool quiet,
+                struct cb_err **err)
+{
+    struct cb_strv dests = CB_STRV_INIT;
+    struct oci_push_result res;
+    struct cli_reg reg;
+    int rc = 0;
+
+    for (size_t i = 0; i < f.tags.n && rc == 0; i++) {
+        char *n = oci_store_normalize_name(f.tags.v[i], err);
+        if (!n)
+            rc = cb_wrap(err, "--push: tag '%s'", f.tags.v[i]);
+        else
+            cb_strv_push_take(&dests, n);
+    }
+    cli_reg_init(&reg, f.tls_verify, quiet, stderr);
+    if (rc == 0) {
+        struct oci_push_req req = {
+            .dests = (const char *const *)dests.v, .n_dests = dests.n, .reg = reg.opts};
+        rc = oci_push(oci_store_layout_peek(store), desc, &req, &res, err);
+    }
+    cli_reg_release(&reg);
+    cb_strv_release(&dests);
+    return rc < 0 ? cb_wrap(err, "--push") : 0;
+}
+
 static int run(struct build_run *b, struct cli_env *env, int mode, struct cb_err **err)
 {
     struct bld_build_result res;
@@ -245,6 +283,8 @@ static int run(struct build_run *b, struct cli_env *env, int mode, struct cb_err
     b->built = true; /* from here on a failure is a failed build: status 1 */
     cli_progress_finish(prog, NULL);
     cli_progress_free(prog);
+    if (rc == 0 && f.push)
+        rc = push(store, &res.manifest, mode == CLI_PROGRESS_QUIET, err);
     if (rc == 0)
         rc = finish(&res, err);
     bld_build_result_release(&res);
@@ -260,6 +300,7 @@ int cmd_build(int argc, char **argv, struct cli_env *env)
     int rc, mode;
 
     cb_buf_init(&b.stdin_df, 16 << 20);
+    f.tls_verify = true;
     rc = cli_parse(argc, argv, &usage, 0, &b.ctx);
     mode = cli_progress_mode_parse(f.quiet ? "quiet" : f.progress ? f.progress : "auto");
     if (rc == 0 && mode < 0)
@@ -276,6 +317,8 @@ int cmd_build(int argc, char **argv, struct cli_env *env)
     free(b.contexts);
     cb_buf_release(&b.stdin_df);
     cb_strv_release(&b.ctx);
+    if (b.reg_init)
+        cli_reg_release(&b.reg);
     if (rc == 1)
         return 0; /* --help */
     if (rc < 0 && !err)
