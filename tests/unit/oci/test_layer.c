@@ -459,3 +459,67 @@ TEST(layer_owner_xattr_codec)
     ASSERT_INT_EQ(oci_owner_xattr_decode("\x08", 1, &u, &g), -1);
     ASSERT_INT_EQ(oci_owner_xattr_decode("\x18\x01", 2, &u, &g), -1);
 }
+
+TEST(layer_write_same_bytes_for_any_thread_count)
+{
+    cleanup_err struct cb_err *err = NULL;
+    enum oci_compression cs[] = {OCI_COMPRESSION_GZIP, OCI_COMPRESSION_ZSTD};
+    make_tree("t");
+    for (int c = 0; c < 2; c++) {
+        struct oci_layer_desc first = {0};
+        int threads[] = {1, 2, 5};
+        for (int i = 0; i < 3; i++) {
+            struct oci_layer_desc d;
+            struct oci_layer_write_opts o = {.compress = {.algo = cs[c], .threads = threads[i]}};
+            int fd = open("l", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            struct oci_sink sink = {fd_sink_write, (void *)(intptr_t)fd};
+            int r = oci_layer_write_tree("t", &o, &sink, &d, &err);
+            close(fd);
+            ASSERT_OK(r, err);
+            if (i == 0)
+                first = d;
+            else if (!oci_digest_equal(&first.digest, &d.digest))
+                T_FAIL("%s layer with %d threads differs", oci_compression_name(cs[c]), threads[i]);
+        }
+    }
+}
+
+/* As an unprivileged user: owners go to the xattr (or are dropped with a
+ * warning), device nodes are skipped, the rest applies. */
+TEST(layer_apply_unprivileged)
+{
+    cleanup_err struct cb_err *err = NULL;
+    if (geteuid() != 0)
+        SKIP("needs root to make the device and switch users");
+    make_tree("t");
+    ASSERT_INT_EQ(mknod("t/etc/null", S_IFCHR | 0666, makedev(1, 3)), 0);
+    ASSERT_OK(write_layer('t', "t", OCI_COMPRESSION_GZIP, "l.tgz", NULL, &err), err);
+    mkdir("out", 0755);
+    ASSERT_INT_EQ(chown("out", 65534, 65534), 0);
+    ASSERT_INT_EQ(chmod(".", 0755), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setgid(65534) < 0 || setuid(65534) < 0)
+            _exit(3);
+        _exit(oci_layer_apply_file("l.tgz", "out", NULL, NULL, NULL) < 0 ? 1 : 0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    ASSERT(WIFEXITED(st));
+    ASSERT_INT_EQ(WEXITSTATUS(st), 0);
+    ASSERT(!cb_path_exists("out/etc/null"));
+    cleanup_free char *pw = t_read("out/etc/passwd");
+    ASSERT(pw && strstr(pw, "root:x:0:0"));
+    struct stat s;
+    ASSERT_INT_EQ(stat("out/usr/bin/tool", &s), 0);
+    ASSERT_INT_EQ(s.st_uid, 65534);
+    unsigned char v[16];
+    ssize_t n = lgetxattr("out/etc/passwd", OCI_LAYER_OWNER_XATTR, v, sizeof(v));
+    if (n > 0) {
+        uid_t u = 0;
+        gid_t g = 0;
+        ASSERT_INT_EQ(oci_owner_xattr_decode(v, (size_t)n, &u, &g), 0);
+        ASSERT_INT_EQ(u, 12);
+        ASSERT_INT_EQ(g, 34);
+    }
+}
