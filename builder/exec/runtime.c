@@ -110,12 +110,33 @@ static void helper_mounts(const struct bld_helper_opts *o, int sync)
     if (o->hide_cgroup2 && umount2("/sys/fs/cgroup/unified", MNT_DETACH) < 0 && errno != EINVAL)
         helper_die(sync, "unmount /sys/fs/cgroup/unified", errno);
 }
+/* Close every fd but the three kept: with parallel steps the parent's
+ * other pipes must not stay open in this helper until its exec. */
+static void close_others(int a, int b, int c)
+{
+    int keep[3] = {a, b, c}, lo = 3;
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (keep[j] < keep[i]) {
+                int t = keep[i];
+                keep[i] = keep[j];
+                keep[j] = t;
+            }
+    for (int i = 0; i < 3; i++) {
+        if (keep[i] > lo)
+            close_range((unsigned)lo, (unsigned)keep[i] - 1, 0);
+        if (keep[i] + 1 > lo)
+            lo = keep[i] + 1;
+    }
+    close_range((unsigned)lo, ~0U, 0);
+}
 
 static void __attribute__((noreturn))
 helper_main(const struct bld_helper_opts *o, int sync, int ctl, int out)
 {
     char go = 0;
-    int devnull = open("/dev/null", O_RDONLY);
+    int devnull;
+    close_others(sync, ctl, out);
     setpgid(0, 0); /* the terminal's Ctrl-C goes to cbuild, which stops the step */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     helper_mounts(o, sync);
@@ -123,6 +144,7 @@ helper_main(const struct bld_helper_opts *o, int sync, int ctl, int out)
         _exit(1);
     if (read(ctl, &go, 1) != 1 || go != 'g')
         _exit(1);
+    devnull = open("/dev/null", O_RDONLY);
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
         helper_die(sync, "set up stdio", errno);
     execv(o->argv[0], o->argv);
