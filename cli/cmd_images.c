@@ -26,7 +26,8 @@ static void print_row(const struct oci_store_image *img)
 {
     char hex[65] = "<none>", size[32], repo[512], created[20] = "N/A";
     const char *name = img->name ? img->name : "<none>:<none>";
-    const char *slash = strrchr(name, '/'), *colon = strrchr(slash ? slash : name, ':');
+    const char *at = strchr(name, '@'), *slash = strrchr(name, '/');
+    const char *colon = at ? at : strrchr(slash ? slash : name, ':');
 
     if (oci_digest_is_set(&img->id))
         oci_digest_hex(&img->id, hex)[12] = 0;
@@ -34,7 +35,8 @@ static void print_row(const struct oci_store_image *img)
     snprintf(repo, sizeof(repo), "%.*s", colon ? (int)(colon - name) : (int)strlen(name), name);
     if (img->created && strlen(img->created) >= 16)
         snprintf(created, sizeof(created), "%.10s %.5s", img->created, img->created + 11);
-    printf("%-40s %-12s %-12s %-16s %s\n", repo, colon ? colon + 1 : "<none>", hex, created, size);
+    printf("%-40s %-12s %-12s %-16s %s\n", repo, colon && !at ? colon + 1 : "<none>", hex, created,
+           size);
 }
 
 int cmd_images(int argc, char **argv, struct cli_env *env)

@@ -67,6 +67,18 @@ test_expect_success BUSYBOX_BIN,SKOPEO 'the store itself is an OCI layout skopeo
 	skopeo inspect oci:skout:v1 >/dev/null
 '
 
+test_expect_success BUSYBOX_BIN 'parallel loads into one store keep every name' '
+	for i in 1 2 3 4; do
+		cbuild load -i bb -t localhost/par:$i >/dev/null &
+	done &&
+	wait &&
+	for i in 1 2 3 4; do
+		cbuild inspect localhost/par:$i >/dev/null || exit 1
+	done &&
+	test -z "$(ls -a "$CBUILD_ROOT/oci/blobs/sha256" | grep "^\.tmp-")" &&
+	cbuild rmi localhost/par:1 localhost/par:2 localhost/par:3 localhost/par:4 >/dev/null
+'
+
 test_expect_success BUSYBOX_BIN 'rmi untags; by ID it needs -f when several names' '
 	cbuild rmi localhost/bb:v1 >out &&
 	test_grep "^Untagged: localhost/bb:v1$" out &&
