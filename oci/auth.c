@@ -136,7 +136,7 @@ struct oci_auth {
     void *userdata;
     struct oci_challenge ch; /* the last challenge seen */
     struct oci_creds creds;
-    bool creds_loaded, creds_explicit, creds_refreshed;
+    bool creds_loaded, creds_explicit, creds_refreshed, anonymous;
     char *extra_scope; /* scopes challenges asked for beyond the callers' */
     struct token *tokens;
     size_t ntokens, atokens;
@@ -463,6 +463,20 @@ int oci_auth_on_expired(struct oci_auth *a, struct cb_err **err)
         rc = load_creds(a, err);
         rc = rc < 0 ? rc : 1;
     }
+    pthread_mutex_unlock(&a->lock);
+    return rc;
+}
+
+int oci_auth_go_anonymous(struct oci_auth *a)
+{
+    int rc = 0;
+    pthread_mutex_lock(&a->lock);
+    if (!a->anonymous && (have_basic(a) || a->creds.identity_token || a->creds.registry_token)) {
+        oci_creds_release(&a->creds);
+        drop_tokens(a);
+        rc = 1;
+    }
+    a->anonymous = a->creds_loaded = true;
     pthread_mutex_unlock(&a->lock);
     return rc;
 }

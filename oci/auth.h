@@ -64,6 +64,11 @@ int oci_auth_on_unauthorized(struct oci_auth *a, const char *www_authenticate, c
  * 1 when new credentials were obtained, 0 when already refreshed. */
 int oci_auth_on_expired(struct oci_auth *a, struct cb_err **err);
 
+/* Forget the credentials and go on anonymously (once): ECR Public answers
+ * 403 to a stale stored credential even for public images.  Returns 1 when
+ * there were credentials to drop, 0 otherwise. */
+int oci_auth_go_anonymous(struct oci_auth *a);
+
 /* Counters for tests: tokens fetched. */
 unsigned oci_auth_token_fetches(struct oci_auth *a);
 

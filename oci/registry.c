@@ -707,6 +707,13 @@ static int auth_retry(struct oci_registry *r, const struct reg_resp *p, const ch
         if (rc != 0)
             return rc;
     }
+    /* ECR Public: a stale stored credential gets 403 even for public
+     * images; docker gives up there, we retry anonymously once */
+    if (p->status == 403 && !strcmp(r->registry, "public.ecr.aws") && !token_expired_body(p) &&
+        oci_auth_go_anonymous(r->auth) > 0) {
+        cb_log_info("%s: credentials refused; retrying anonymously", r->registry);
+        return 1;
+    }
     if (token_expired_body(p) && !a->refreshed) {
         a->refreshed = true;
         rc = oci_auth_on_expired(r->auth, err);

@@ -224,3 +224,26 @@ TEST(auth_insufficient_scope_widens_the_token_request)
     oci_auth_free(a);
     fake_release(&f);
 }
+
+TEST(auth_go_anonymous_drops_credentials_once)
+{
+    struct fake f = {.status = 200, .reply = "{\"token\":\"ANON\"}"};
+    cleanup_err struct cb_err *err = NULL;
+    cleanup_free char *h = NULL;
+    setenv("DOCKER_CONFIG", "nothing-here", 1);
+    struct oci_auth *a = oci_auth_new("public.ecr.aws", "x/y", fake_http, &f);
+    oci_auth_set_creds(a, "AWS", "stale");
+    ASSERT_INT_EQ(oci_auth_on_unauthorized(
+                      a,
+                      "Bearer realm=\"https://public.ecr.aws/token/\",service=\"public.ecr.aws\"",
+                      "repository:x/y:pull", false, &err),
+                  1);
+    ASSERT_INT_EQ(oci_auth_go_anonymous(a), 1);
+    ASSERT_INT_EQ(oci_auth_go_anonymous(a), 0);
+    ASSERT(!oci_auth_has_creds(a));
+    ASSERT_OK(oci_auth_header(a, "repository:x/y:pull", &h, &err), err);
+    ASSERT_STR_EQ(h, "Bearer ANON");
+    ASSERT(f.last_auth == NULL); /* the token was asked for anonymously */
+    oci_auth_free(a);
+    fake_release(&f);
+}
