@@ -81,7 +81,8 @@ int cmd_check(int argc, char **argv, struct cli_env *env)
     const char *file = NULL, *format = "text";
     struct cb_strv bargs = CB_STRV_INIT;
     const struct cli_option opts[] = {
-        {'f', "file", CLI_OPT_STRING, &file, "PATH", "the Dockerfile (default CONTEXT/Dockerfile)"},
+        {'f', "file", CLI_OPT_STRING, &file, "PATH",
+         "the Dockerfile (default CONTEXT/Dockerfile; - reads stdin)"},
         {0, "build-arg", CLI_OPT_LIST, &bargs, "K=V", "a build argument (repeatable)"},
         {0, "format", CLI_OPT_STRING, &format, "FORMAT", "text (default) or json"},
         {0}};
@@ -104,7 +105,9 @@ int cmd_check(int argc, char **argv, struct cli_env *env)
     cb_strv_release(&bargs);
     const char *ctx = args.n ? args.v[0] : ".";
     cleanup_free char *path = file ? xstrdup(file) : cb_path_join(ctx, "Dockerfile");
-    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    const char *name = !strcmp(path, "-")   ? "Dockerfile"
+                       : strrchr(path, '/') ? strrchr(path, '/') + 1
+                                            : path;
     struct cb_err *err = NULL;
     cleanup_buf struct cb_buf df;
     cb_buf_init(&df, 16 << 20);
@@ -114,8 +117,11 @@ int cmd_check(int argc, char **argv, struct cli_env *env)
     struct bld_check_result res = {0};
     host_platform(&o.target);
     host_platform(&o.build);
-    rc = cb_read_file(path, &df, &err) < 0 ? cli_report(err) : -1;
-    if (rc < 0 && bld_ignore_load(ctx, path, &pats, NULL, &err) < 0)
+    bool from_stdin = !strcmp(path, "-");
+    rc = (from_stdin ? cb_read_all(0, &df, &err) : cb_read_file(path, &df, &err)) < 0
+             ? cli_report(err)
+             : -1;
+    if (rc < 0 && bld_ignore_load(ctx, from_stdin ? NULL : path, &pats, NULL, &err) < 0)
         rc = cli_report(err);
     if (rc < 0 && pats.n && !(ig = bld_ignore_new((const char *const *)pats.v, pats.n, &err)))
         rc = cli_report(err);

@@ -52,6 +52,12 @@ test_expect_success '-f picks the Dockerfile and its own .dockerignore' '
 	test_grep "\"rule\": \"CopyIgnoredFile\"" out.json
 '
 
+test_expect_success '-f - reads the Dockerfile from stdin (the context ignore file still applies)' '
+	mkdir -p s && printf "x.txt\n" >s/.dockerignore &&
+	printf "FROM alpine\nCOPY x.txt /\n" | cbuild check --format json -f - s >out.json &&
+	test_grep "Attempting to Copy file" out.json
+'
+
 test_expect_success 'a parse error exits 2 with Dockerfile:LINE' '
 	mkdir -p p && printf "FROM alpine\nFROBNICATE x\n" >p/Dockerfile &&
 	test_exit_code 2 cbuild check p 2>err &&
