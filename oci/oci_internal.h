@@ -32,7 +32,8 @@ struct oci_blob_list {
 
 void oci_blob_list_release(struct oci_blob_list *b);
 /* Append the closure of desc in src to out (blobs already in out are
- * skipped).  A missing blob is CB_ENOTFOUND. */
+ * skipped).  A missing blob is CB_ENOTFOUND, except the manifests of an
+ * index, which may be partly absent (not all of them: CB_ENOTFOUND). */
 int oci_closure_collect(struct oci_layout *src, const struct oci_descriptor *desc,
                         struct oci_blob_list *out, struct cb_err **err);
 /* Copy one blob from src to dst, verified; nothing when dst has it. */

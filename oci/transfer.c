@@ -1,7 +1,8 @@
 /* transfer.c - moving images between layouts: the blob closure of an image
- * (index → manifests → config and layers), verified blob copies, and the
- * uncompressed digest of a layer file (libarchive's raw format with every
- * decompression filter), used by export and import. */
+ * (index → manifests → config and layers; an index's absent manifests are
+ * skipped, as pull stores only the platforms it fetched), verified blob
+ * copies, and the uncompressed digest of a layer file (libarchive's raw
+ * format with every decompression filter), used by export and import. */
 #include <archive.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -48,8 +49,19 @@ static int collect(struct oci_layout *src, const struct oci_descriptor *desc,
         struct oci_index x;
         if (oci_layout_get_index(src, &desc->digest, &x, err) < 0)
             return cb_err_rc(err);
-        for (size_t i = 0; r >= 0 && i < x.n_manifests; i++)
+        /* a pulled index holds only the platforms that were fetched: its
+         * other manifests are legitimately absent (image-layout.md allows a
+         * layout to miss referenced blobs) */
+        size_t present = 0;
+        for (size_t i = 0; r >= 0 && i < x.n_manifests; i++) {
+            if (!oci_layout_has_blob(src, &x.manifests[i].digest))
+                continue;
+            present++;
             r = collect(src, &x.manifests[i], out, depth + 1, err);
+        }
+        if (r >= 0 && x.n_manifests && !present)
+            r = cb_fail(err, CB_ENOTFOUND, 0, "no manifest of index '%s' is in '%s'",
+                        oci_digest_fmt(&desc->digest, s), oci_layout_path_peek(src));
         oci_index_release(&x);
     } else if (kind == OCI_DOC_MANIFEST) {
         struct oci_manifest m;
@@ -157,6 +169,16 @@ int oci_pick_manifest(struct oci_layout *l, const struct oci_descriptor *desc,
         oci_index_release(&x);
         oci_platform_release(&host);
         return cb_fail(err, CB_ENOTFOUND, 0, "no image for platform '%s'", p);
+    }
+    if (!oci_layout_has_blob(l, &x.manifests[i].digest)) {
+        cleanup_free char *p = oci_platform_fmt(platform ? platform : &host);
+        char ds[OCI_DIGEST_STR_MAX];
+        oci_digest_fmt(&x.manifests[i].digest, ds);
+        oci_index_release(&x);
+        oci_platform_release(&host);
+        return cb_fail(err, CB_ENOTFOUND, 0,
+                       "the manifest for platform '%s' ('%s') is missing from '%s'", p, ds,
+                       oci_layout_path_peek(l));
     }
     oci_platform_release(&host);
     oci_descriptor_copy(out, &x.manifests[i]);

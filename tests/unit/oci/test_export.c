@@ -219,3 +219,66 @@ TEST(export_import_rejects_bad_archives)
                  "missing.tar");
     ASSERT(rmdir("sub/tmp") == 0);
 }
+
+TEST(export_partial_index_as_pulled)
+{
+    cleanup_err struct cb_err *err = NULL;
+    cleanup_layout struct oci_layout *src = oci_layout_open("src", OCI_LAYOUT_CREATE, &err);
+    cleanup_layout struct oci_layout *dst = oci_layout_open("dst", OCI_LAYOUT_CREATE, &err);
+    struct oci_descriptor amd, other;
+    struct oci_index x;
+    struct oci_export_item it = {.ref_name = "latest", .image_name = "docker.io/library/m:latest"};
+    struct oci_export_req req = {
+        .format = OCI_EXPORT_OCI_ARCHIVE, .dest = "m.tar", .items = &it, .n_items = 1};
+    struct oci_import_result res;
+
+    ASSERT(src && dst);
+    mkdir("tmp", 0700);
+    make_image(src, &amd);
+    oci_descriptor_init(&other);
+    other.media_type = strdup(OCI_MT_MANIFEST);
+    oci_digest_of("not fetched", 11, &other.digest);
+    other.size = 11;
+    other.platform = calloc(1, sizeof(*other.platform));
+    other.platform->os = strdup("linux");
+    other.platform->architecture = strdup("s390x");
+    amd.platform = calloc(1, sizeof(*amd.platform));
+    amd.platform->os = strdup("linux");
+    amd.platform->architecture = strdup("amd64");
+    oci_index_init(&x);
+    x.media_type = strdup(OCI_MT_INDEX);
+    oci_index_add(&x, &other);
+    oci_index_add(&x, &amd);
+    ASSERT_OK(oci_layout_put_index(src, &x, &it.desc, &err), err);
+    ASSERT_OK(oci_export(src, &req, &err), err);
+    ASSERT_OK(oci_import(dst, "m.tar", "tmp", &res, &err), err);
+    ASSERT_INT_EQ(res.n, 1);
+    ASSERT(oci_layout_has_blob(dst, &amd.digest));
+    ASSERT(!oci_layout_has_blob(dst, &other.digest));
+    oci_import_result_release(&res);
+    /* docker archives take the platform's manifest */
+    struct oci_platform want = {0};
+    ASSERT_OK(oci_platform_parse("linux/amd64", &want, &err), err);
+    req.format = OCI_EXPORT_DOCKER_ARCHIVE;
+    req.dest = "md.tar";
+    req.platform = &want;
+    ASSERT_OK(oci_export(src, &req, &err), err);
+    oci_platform_release(&want);
+    ASSERT_OK(oci_platform_parse("linux/s390x", &want, &err), err);
+    req.platform = &want;
+    ASSERT_FAILS(oci_export(src, &req, &err), err, CB_ENOTFOUND, "linux/s390x");
+    ASSERT(!cb_path_exists("md.tar.tmp"));
+    oci_platform_release(&want);
+    /* an index none of whose manifests is present is an error */
+    oci_index_remove(&x, 1);
+    oci_descriptor_release(&it.desc);
+    ASSERT_OK(oci_layout_put_index(src, &x, &it.desc, &err), err);
+    req.format = OCI_EXPORT_OCI_ARCHIVE;
+    req.dest = "none.tar";
+    ASSERT_FAILS(oci_export(src, &req, &err), err, CB_ENOTFOUND, "no manifest of index");
+    ASSERT(!cb_path_exists("none.tar"));
+    oci_index_release(&x);
+    oci_descriptor_release(&it.desc);
+    oci_descriptor_release(&amd);
+    oci_descriptor_release(&other);
+}
