@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "options.h"
 #include "../base/cleanup.h"
+#include "../base/xalloc.h"
 #include "../oci/export.h"
 #include "../oci/store.h"
 #include "../base/banned.h"
@@ -73,8 +74,8 @@ int cmd_save(int argc, char **argv, struct cli_env *env)
     store = oci_store_open(env->root, OCI_STORE_SHARED, &err);
     if (!store)
         return cli_report(err);
-    items = calloc(args.n, sizeof(*items));
-    names = calloc(args.n, sizeof(*names));
+    items = xcalloc(args.n, sizeof(*items));
+    names = xcalloc(args.n, sizeof(*names));
     for (size_t i = 0; rc >= 0 && i < args.n; i++) {
         rc = oci_store_resolve(store, args.v[i], &items[i].desc, &names[i], &err);
         items[i].image_name = names[i];
