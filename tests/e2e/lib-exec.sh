@@ -128,6 +128,17 @@ test_expect_success EXEC 'cache mounts persist across runs' '
 	test -z "$(ls -A ch4)"
 '
 
+test_expect_success EXEC 'parallel steps: sharing=locked serializes writers of one cache' '
+	for i in 1 2 3; do
+		run --mount type=cache,target=/c,id=par,sharing=locked -- \
+			sh -c "echo start >>/c/log; sleep 0.3; echo end >>/c/log" &
+	done; wait &&
+	printf "start\nend\nstart\nend\nstart\nend\n" >want &&
+	run --mount type=cache,target=/c,id=par -- cat /c/log >out &&
+	test_cmp want out &&
+	no_leftovers
+'
+
 test_expect_success EXEC 'a cache mount with uid, gid and mode' '
 	run --mount type=cache,target=/c2,id=owned,uid=65534,gid=65534,mode=0700 -- stat -c "%u:%g %a" /c2 >out &&
 	echo "65534:65534 700" >want && test_cmp want out
