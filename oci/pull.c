@@ -74,23 +74,85 @@ static int select_platform(const struct oci_index *x, const struct oci_platform 
                    wanted, ref, avail.len ? avail.data : "none");
 }
 
-/* The local image, when complete: 1 found, 0 not (or incomplete). */
-static int find_local(struct oci_layout *l, const char *name, const struct oci_platform *want,
-                      struct oci_pull_result *out)
+/* A manifest whose config and layers are all stored. */
+static bool manifest_complete(struct oci_layout *l, const struct oci_digest *d)
+{
+    struct cb_err *e = NULL;
+    struct oci_manifest m;
+    bool ok;
+
+    if (oci_layout_get_manifest(l, d, &m, &e) < 0) {
+        cb_err_free(e);
+        return false;
+    }
+    ok = oci_layout_has_blob(l, &m.config.digest);
+    for (size_t i = 0; ok && i < m.n_layers; i++)
+        ok = oci_layout_has_blob(l, &m.layers[i].digest);
+    oci_manifest_release(&m);
+    return ok;
+}
+
+/* Describe a stored document by its digest alone (a digest reference that
+ * was pulled under another name). */
+static bool describe_blob(struct oci_layout *l, const struct oci_digest *d,
+                          struct oci_descriptor *out)
+{
+    cleanup_buf struct cb_buf b;
+    struct cb_err *e = NULL;
+    enum oci_doc_kind kind;
+
+    cb_buf_init(&b, OCI_DOC_LIMIT);
+    if (oci_layout_read_blob(l, d, &b, &e) < 0) {
+        cb_err_free(e);
+        return false;
+    }
+    kind = oci_doc_sniff(b.data, b.len);
+    if (kind == OCI_DOC_UNKNOWN)
+        return false;
+    oci_descriptor_set(out, kind == OCI_DOC_INDEX ? OCI_MT_INDEX : OCI_MT_MANIFEST, b.data, b.len);
+    if (kind == OCI_DOC_INDEX) {
+        struct oci_index x;
+        if (oci_index_parse(b.data, b.len, &x, &e) == 0 && x.media_type) {
+            free(out->media_type);
+            out->media_type = xstrdup(x.media_type);
+        }
+        cb_err_free(e);
+        oci_index_release(&x);
+    } else {
+        struct oci_manifest m;
+        if (oci_manifest_parse(b.data, b.len, &m, &e) == 0 && m.media_type) {
+            free(out->media_type);
+            out->media_type = xstrdup(m.media_type);
+        }
+        cb_err_free(e);
+        oci_manifest_release(&m);
+    }
+    return true;
+}
+
+/* The local image, when complete: 1 found under its name, 2 found by its
+ * digest only (to be named), 0 not there (or incomplete). */
+static int find_local(struct oci_layout *l, const struct oci_ref *ref, const char *name,
+                      const struct oci_platform *want, struct oci_pull_result *out)
 {
     struct cb_err *e = NULL;
     struct oci_index x;
+    int found = 1;
 
     oci_descriptor_init(&out->desc);
     oci_descriptor_init(&out->manifest);
     if (oci_layout_resolve(l, name, &out->desc, &e) < 0 ||
         !oci_layout_has_blob(l, &out->desc.digest)) {
         cb_err_free(e);
-        return 0;
+        e = NULL;
+        oci_descriptor_release(&out->desc);
+        if (!oci_digest_is_set(&ref->digest) || !describe_blob(l, &ref->digest, &out->desc))
+            return 0;
+        found = 2;
     }
     if (oci_doc_kind_of(out->desc.media_type) != OCI_DOC_INDEX) {
         oci_descriptor_copy(&out->manifest, &out->desc);
-        return 1;
+        return manifest_complete(l, &out->manifest.digest) ? found : 0;
     }
     if (oci_layout_get_index(l, &out->desc.digest, &x, &e) < 0) {
         cb_err_free(e);
@@ -99,7 +161,7 @@ static int find_local(struct oci_layout *l, const char *name, const struct oci_p
     int rc = select_platform(&x, want, name, &out->manifest, &e);
     oci_index_release(&x);
     cb_err_free(e);
-    return rc == 0 && oci_layout_has_blob(l, &out->manifest.digest);
+    return rc == 0 && manifest_complete(l, &out->manifest.digest) ? found : 0;
 }
 
 /* Fetch a manifest or index by ref and store its bytes unchanged. */
@@ -234,7 +296,13 @@ int oci_pull(struct oci_layout *l, const struct oci_pull_req *req, struct oci_pu
     if (oci_ref_parse(req->ref, &ref, err) < 0)
         return cb_err_rc(err);
     out->name = oci_ref_str(&ref);
-    if (req->policy != OCI_PULL_ALWAYS && find_local(l, out->name, req->platform, out) == 1) {
+    int local =
+        req->policy != OCI_PULL_ALWAYS ? find_local(l, &ref, out->name, req->platform, out) : 0;
+    if (local == 2 && oci_layout_tag(l, out->name, &out->desc, err) < 0) {
+        oci_pull_result_release(out);
+        return cb_wrap(err, "pull '%s'", req->ref);
+    }
+    if (local > 0) {
         cb_log_debug("pull: %s is in the store", out->name);
         return 0;
     }

@@ -127,6 +127,14 @@ registry_suite() {
 	test "$(wc -l <"$REG_LOG")" = "$before"
 '
 
+    test_expect_success "$mode: a digest reference to a stored image needs no network" '
+	before=$(wc -l <"$REG_LOG") &&
+	cbuild pull --pull=missing $CB_TLS $REG_HOST/bb/busybox@$(cat "$TRASH/src.digest") >out &&
+	test_grep "is in the store" out &&
+	test "$(wc -l <"$REG_LOG")" = "$before" &&
+	cbuild pull --pull=never $CB_TLS $REG_HOST/bb/busybox@$(cat "$TRASH/src.digest") >out
+'
+
     test_expect_success "$mode: --pull=never of a missing image names it" '
 	test_exit_code 1 cbuild pull --pull=never $CB_TLS $REG_HOST/bb/nothere:x 2>err &&
 	test_grep "$REG_HOST/bb/nothere:x. not found locally" err
