@@ -25,6 +25,17 @@ static void on_signal(int sig)
         return;
 }
 
+/* Ctrl-C and SIGTERM make the returned fd readable (the executor then
+ * stops the step); -1 when no pipe could be made. */
+static int install_cancel(void)
+{
+    if (pipe2(cancel_pipe, O_CLOEXEC) < 0)
+        return -1;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    return cancel_pipe[0];
+}
+
 static void print_output(void *userdata, const char *data, size_t len)
 {
     (void)userdata;
@@ -107,24 +118,13 @@ int cmd_debug_run(int argc, char **argv, struct cli_env *env)
                                .output = print_output};
     if (bld_snapshotter_parse(a.snapshotter, &o.snapshotter, &err) < 0)
         return cli_report(err);
-    if (!a.network || !strcmp(a.network, "default"))
-        req.network = BLD_NET_DEFAULT;
-    else if (!strcmp(a.network, "none"))
-        req.network = BLD_NET_NONE;
-    else if (!strcmp(a.network, "host"))
-        req.network = BLD_NET_HOST;
-    else
-        return cli_usage_error(&u, "--network: unknown mode '%s'", a.network);
-    if (bld_mounts_from_args(a.mounts.v, a.secrets.v, a.ssh.v, &mounts, &req.n_mounts, &err) < 0)
+    if (bld_network_parse(a.network, &req.network, &err) < 0 ||
+        bld_mounts_from_args(a.mounts.v, a.secrets.v, a.ssh.v, &mounts, &req.n_mounts, &err) < 0)
         return cli_report(err);
     req.mounts = mounts;
     root = env->root ? xstrdup(env->root) : oci_store_default_root();
     o.store_root = root;
-    if (pipe2(cancel_pipe, O_CLOEXEC) == 0) {
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
-        o.cancel_fd = cancel_pipe[0];
-    }
+    o.cancel_fd = install_cancel();
     rc = bld_run_once(&o, &req, &res, &err);
     bld_mounts_free(mounts, req.n_mounts);
     bld_exec_result_release(&res);

@@ -104,6 +104,20 @@ void bld_exec_result_release(struct bld_exec_result *r)
     r->tail = NULL;
 }
 
+int bld_network_parse(const char *name, enum bld_network *out, struct cb_err **err)
+{
+    if (!name || !strcmp(name, "default"))
+        *out = BLD_NET_DEFAULT;
+    else if (!strcmp(name, "none"))
+        *out = BLD_NET_NONE;
+    else if (!strcmp(name, "host"))
+        *out = BLD_NET_HOST;
+    else
+        return cb_fail(err, CB_EINVAL, 0, "unknown network mode '%s' (want default, none or host)",
+                       name);
+    return 0;
+}
+
 char **bld_exec_shell_argv(char *const *shell, const char *cmd)
 {
     static char *const default_shell[] = {"/bin/sh", "-c", NULL};

@@ -115,6 +115,9 @@ static inline void bld_executor_freep(struct bld_executor **p)
 }
 #define cleanup_executor __attribute__((cleanup(bld_executor_freep)))
 
+/* "default" (or NULL), "none" or "host"; CB_EINVAL naming anything else. */
+int bld_network_parse(const char *name, enum bld_network *out, struct cb_err **err);
+
 /* Shell form: shell (NULL = {"/bin/sh", "-c"}) followed by cmd. */
 char **bld_exec_shell_argv(char *const *shell, const char *cmd);
 

@@ -83,3 +83,17 @@ TEST(executor_fake_table_runs_the_hook)
     ASSERT_INT_EQ(res.exit_code, 7);
     ASSERT_INT_EQ(ex->n_runs, 2);
 }
+
+TEST(executor_network_modes)
+{
+    cleanup_err struct cb_err *err = NULL;
+    enum bld_network n;
+    ASSERT_OK(bld_network_parse(NULL, &n, &err), err);
+    ASSERT_INT_EQ(n, BLD_NET_DEFAULT);
+    ASSERT_OK(bld_network_parse("none", &n, &err), err);
+    ASSERT_INT_EQ(n, BLD_NET_NONE);
+    ASSERT_OK(bld_network_parse("host", &n, &err), err);
+    ASSERT_INT_EQ(n, BLD_NET_HOST);
+    ASSERT_FAILS(bld_network_parse("bridge", &n, &err), err, CB_EINVAL,
+                 "unknown network mode 'bridge'");
+}
