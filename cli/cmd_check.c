@@ -12,6 +12,7 @@
 #include "../base/fsutil.h"
 #include "../base/xalloc.h"
 #include "../builder/dockerfile/checks_format.h"
+#include "check_store.h"
 #include "../oci/reference.h"
 #include "../base/banned.h"
 
@@ -113,7 +114,11 @@ int cmd_check(int argc, char **argv, struct cli_env *env)
     cb_buf_init(&df, 16 << 20);
     struct cb_strv pats = CB_STRV_INIT;
     struct bld_ignore *ig = NULL;
-    struct bld_check_opts o = {.build_args = &kvs, .ref_valid = ref_valid};
+    struct cli_check_store cs = {env->root, NULL, false};
+    struct bld_check_opts o = {.build_args = &kvs,
+                               .ref_valid = ref_valid,
+                               .base_platform = cli_check_base_platform,
+                               .userdata = &cs};
     struct bld_check_result res = {0};
     host_platform(&o.target);
     host_platform(&o.build);
@@ -134,6 +139,7 @@ int cmd_check(int argc, char **argv, struct cli_env *env)
     cb_err_free(err);
     bld_check_result_release(&res);
     bld_ignore_free(ig);
+    cli_check_store_release(&cs);
     cb_strv_release(&pats);
     bld_kvs_release(&kvs);
     return rc;

@@ -4,9 +4,9 @@
  * Same rule names, descriptions, URLs, messages and lines as BuildKit's
  * frontend/dockerfile/linter; `# check=skip=...;error=true;experimental=...`
  * (or the BUILDKIT_DOCKERFILE_CHECK build arg, which replaces it) and the
- * per-instruction `# check=skip=RULE` comment are honoured.  Rules that need
- * a resolved base image (InvalidBaseImagePlatform) are not run: nothing is
- * pulled.  See vendor-docs/checks.md.
+ * per-instruction `# check=skip=RULE` comment are honoured.  Nothing is
+ * pulled: InvalidBaseImagePlatform runs only for base images the caller
+ * knows (opts->base_platform).  See vendor-docs/checks.md.
  */
 #ifndef CBUILD_DOCKERFILE_CHECKS_H
 #define CBUILD_DOCKERFILE_CHECKS_H
@@ -30,11 +30,18 @@ struct bld_check_warning {
  * supplied by the caller because the frontend does not know references. */
 typedef bool (*bld_ref_valid_fn)(void *userdata, const char *ref);
 
+/* The platform of base image ref as it would be used for a build for want
+ * (os, arch allocated), when it is known without fetching anything; false
+ * when it is not.  For InvalidBaseImagePlatform. */
+typedef bool (*bld_base_platform_fn)(void *userdata, const char *ref,
+                                     const struct bld_platform *want, char **os, char **arch);
+
 struct bld_check_opts {
     const struct bld_kvs *build_args; /* --build-arg K=V, may be NULL */
     const struct bld_ignore *ignore;  /* the context's .dockerignore, or NULL */
     struct bld_platform target, build;
-    bld_ref_valid_fn ref_valid; /* NULL: only an empty name is invalid */
+    bld_ref_valid_fn ref_valid;         /* NULL: only an empty name is invalid */
+    bld_base_platform_fn base_platform; /* NULL: InvalidBaseImagePlatform is not run */
     void *userdata;
 };
 

@@ -22,6 +22,8 @@ struct sstate {
     bool workdir_set, shell_set;
     int cmd_line, ep_line, hc_line; /* where CMD/ENTRYPOINT/HEALTHCHECK last was */
     long base;                      /* index of the stage this one is FROM, or -1 */
+    char *base_name;                /* FROM after expansion */
+    char *plat_os, *plat_arch;      /* FROM --platform, parsed, or NULL */
 };
 
 struct walk {
@@ -236,7 +238,7 @@ static char *suggest_any(struct walk *w, const struct bld_shell_usage *u)
     return xstrdup("");
 }
 
-static void check_platform(struct walk *w, const struct bld_stage *st, int line)
+static void check_platform(struct walk *w, const struct bld_stage *st, struct sstate *ss, int line)
 {
     struct bld_shell_usage u = {CB_STRV_INIT, CB_STRV_INIT};
     cleanup_free char *p = expand(w, &w->global, st->platform, false, &u, line);
@@ -254,6 +256,10 @@ static void check_platform(struct walk *w, const struct bld_stage *st, int line)
         cleanup_free char *q = lint_quote(p);
         lint_report(w->l, R_FROM_PLATFORM_FLAG_CONST_DISALLOWED, line,
                     "FROM --platform flag should not use constant value %s", q);
+    }
+    if (p && !bad) {
+        ss->plat_os = TAKE_PTR(os);
+        ss->plat_arch = TAKE_PTR(arch);
     }
     if (p && !*p) {
         cleanup_free char *sg = suggest_any(w, &u);
@@ -282,7 +288,30 @@ static void from_pass(struct walk *w)
             if (w->df->stages[b].name && !strcmp(w->df->stages[b].name, name))
                 w->st[s].base = (long)b;
         if (st->platform && *st->platform && !w->l->aborted)
-            check_platform(w, st, line);
+            check_platform(w, st, &w->st[s], line);
+        w->st[s].base_name = TAKE_PTR(name);
+    }
+}
+
+/* validateBaseImagePlatform, for the base images the caller knows. */
+static void check_base_platforms(struct walk *w)
+{
+    const struct bld_check_opts *o = w->l->opts;
+    for (size_t s = 0; o->base_platform && s < w->df->nstages && !w->l->aborted; s++) {
+        const struct sstate *ss = &w->st[s];
+        if (ss->base >= 0 || !ss->base_name || !strcmp(ss->base_name, "scratch"))
+            continue;
+        struct bld_platform want = o->target;
+        if (ss->plat_os)
+            want = (struct bld_platform){ss->plat_os, ss->plat_arch, ""};
+        cleanup_free char *os = NULL, *arch = NULL;
+        if (!o->base_platform(o->userdata, ss->base_name, &want, &os, &arch) ||
+            (!strcmp(os, want.os) && !strcmp(arch, want.arch)))
+            continue;
+        lint_report(w->l, R_INVALID_BASE_IMAGE_PLATFORM, w->df->stages[s].from_node->start_line,
+                    "Base image %s was pulled with platform \"%s/%s\", expected \"%s/%s\" for "
+                    "current build",
+                    ss->base_name, os, arch, want.os, want.arch);
     }
 }
 
@@ -582,6 +611,9 @@ static void run_triggers(struct walk *w, struct sstate *st, const struct cb_strv
 
 static void sstate_release(struct sstate *s)
 {
+    free(s->base_name);
+    free(s->plat_os);
+    free(s->plat_arch);
     cb_strv_release(&s->env);
     cb_strv_release(&s->args);
     cb_strv_release(&s->onbuild);
@@ -613,6 +645,7 @@ void lint_walk(struct lint *l, const struct bld_dockerfile *df)
     check_default_bases(&w);
     if (meta_args(&w, &w.global, true, true))
         from_pass(&w);
+    check_base_platforms(&w);
     for (size_t s = 0; s < df->nstages && !l->aborted; s++)
         dispatch_stage(&w, s);
     for (size_t s = 0; s < df->nstages; s++)

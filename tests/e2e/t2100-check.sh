@@ -58,6 +58,20 @@ test_expect_success '-f - reads the Dockerfile from stdin (the context ignore fi
 	test_grep "Attempting to Copy file" out.json
 '
 
+test_expect_success 'InvalidBaseImagePlatform for a base image in the local store' '
+	mkdir -p r/rootfs r/ctx && echo hi >r/rootfs/f &&
+	cbuild debug mkimage --rootfs r/rootfs -o other:1 --platform linux/s390x >/dev/null &&
+	printf "FROM other:1\nFROM --platform=linux/s390x other:1 AS s390x\nFROM unknown:1\n" >r/ctx/Dockerfile &&
+	cbuild check --format json r/ctx >out.json &&
+	test_grep "Base image other:1 was pulled with platform ..linux/s390x.., expected ..linux/" out.json &&
+	test $(grep -c InvalidBaseImagePlatform out.json) = 1
+'
+
+test_expect_success 'check never creates a store' '
+	CBUILD_ROOT="$TRASH/nostore" cbuild check c >/dev/null &&
+	test ! -e "$TRASH/nostore"
+'
+
 test_expect_success 'a parse error exits 2 with Dockerfile:LINE' '
 	mkdir -p p && printf "FROM alpine\nFROBNICATE x\n" >p/Dockerfile &&
 	test_exit_code 2 cbuild check p 2>err &&
