@@ -19,6 +19,8 @@ static const struct debug_sub subs[] = {
     {"words", cmd_debug_words, "expand and split words like BuildKit's ProcessWords"},
     {"run", cmd_debug_run, "run one RUN step in the OCI runtime and save its changes"},
     {"mkimage", cmd_debug_mkimage, "make a one-layer image from a directory"},
+    {"contenthash", cmd_debug_contenthash, "print the content digest COPY keys use"},
+    {"layer", cmd_debug_layer, "write, diff, apply or list a layer"},
     {NULL, NULL, NULL},
 };
 
