@@ -48,7 +48,11 @@ struct bld_re {
 };
 
 struct parser {
-    const char *s; /* rest of the expression */
+    const char *s;   /* rest of the expression */
+    const char *end; /* its terminating NUL */
+    /* the first ":]" at or after close_from (NULL: none), so that scanning
+     * for the end of "[:name:]" stays linear */
+    const char *close_from, *close_at;
     struct bld_re *re;
     const char *why;
     int depth;
@@ -175,7 +179,7 @@ static int fail(struct parser *p, const char *why)
 static int next_rune(struct parser *p)
 {
     int r;
-    p->s += bld_re_utf8_decode(p->s, strlen(p->s), &r);
+    p->s += bld_re_utf8_decode(p->s, (size_t)(p->end - p->s), &r);
     return r;
 }
 
@@ -296,7 +300,11 @@ static int named_class(struct parser *p, struct rclass *c)
 {
     if (strncmp(p->s, "[:", 2) != 0)
         return 0;
-    const char *end = strstr(p->s + 2, ":]");
+    if (!p->close_from || p->s + 2 < p->close_from || (p->close_at && p->s + 2 > p->close_at)) {
+        p->close_from = p->s + 2;
+        p->close_at = strstr(p->s + 2, ":]");
+    }
+    const char *end = p->close_at;
     if (!end)
         return 0;
     const char *name = p->s + 2;
@@ -505,7 +513,7 @@ static int parse_alt(struct parser *p)
 struct bld_re *bld_re_new(const char *expr, const char **why)
 {
     struct bld_re *re = xcalloc(1, sizeof(*re));
-    struct parser p = {expr, re, NULL, 0};
+    struct parser p = {expr, expr + strlen(expr), NULL, NULL, re, NULL, 0};
     if (parse_alt(&p) == 0 && *p.s == ')')
         fail(&p, "unexpected )");
     if (p.why) {
