@@ -1,0 +1,77 @@
+#!/bin/sh
+# doctor.sh - time `cbuild doctor` on a ~500 MB image (make bench-doctor).
+#
+# The image is generated deterministically (python3's seeded PRNG, fixed
+# mtimes): a busybox-less rootfs with /etc/passwd, a user "app" whose home
+# holds a 20,000-file tree (the ownership walk), a Python user base and 480 MB
+# of incompressible data files in /opt/data, made into one gzip layer with
+# `cbuild debug mkimage` and put in a scratch store.  Timed:
+#   cold  the first doctor: the layer is unpacked into the store's layer cache
+#   warm  later runs: the union view over the cached layer (median of 5)
+# Env: CBUILD (default ./cbuild), BENCH_DIR (default a temp dir, removed).
+set -eu
+CBUILD=${CBUILD:-$(pwd)/cbuild}
+dir=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/doctor-bench.XXXXXX")}
+[ -n "${BENCH_DIR:-}" ] || trap 'rm -rf "$dir"' EXIT
+export CBUILD_ROOT="$dir/store"
+
+now() { date +%s.%N; }
+ms() { echo "$1 $2" | awk '{printf "%.0f", ($2 - $1) * 1000}'; }
+
+if [ ! -d "$dir/rootfs" ]; then
+	python3 - "$dir/rootfs" <<'PY'
+import os, random, sys
+root = sys.argv[1]
+rnd = random.Random(20261122)
+def write(path, data, mode=0o644, uid=0):
+    p = os.path.join(root, path.lstrip("/"))
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    with open(p, "wb") as f:
+        f.write(data)
+    os.chmod(p, mode)
+    os.lchown(p, uid, uid)
+write("/etc/passwd", b"root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n")
+write("/etc/group", b"root:x:0:\napp:x:1000:\n")
+write("/bin/sh", b"#!/bin/sh\n", 0o755)
+write("/usr/bin/python3", b"#!/bin/sh\n", 0o755)
+write("/home/app/start", b"#!/bin/sh\nexec python3 -m app\n", 0o755, 1000)
+for i in range(200):
+    for j in range(100):
+        write("/home/app/src/pkg%03d/mod%03d.py" % (i, j), b"x = %d\n" % j, 0o644, 1000)
+for i in range(50):
+    write("/home/app/.local/lib/python3.11/site-packages/lib%02d/__init__.py" % i, b"", 0o644, 1000)
+write("/home/app/.local/bin/tool", b"#!/usr/bin/python3\n", 0o755, 1000)
+for i in range(480):
+    write("/opt/data/blob%03d.bin" % i, rnd.randbytes(1 << 20))
+for dp, dns, fns in os.walk(root):
+    for n in dns + fns:
+        os.utime(os.path.join(dp, n), (1700000000, 1700000000), follow_symlinks=False)
+    if dp.startswith(os.path.join(root, "home/app")):
+        os.lchown(dp, 1000, 1000)
+PY
+fi
+"$CBUILD" debug mkimage --rootfs "$dir/rootfs" -o bench-doctor:latest --user app \
+	--workdir /home/app --env PATH=/home/app/.local/bin:/usr/bin:/bin \
+	--env PYTHONUSERBASE=/home/app/.local --cmd /home/app/start \
+	--source-date-epoch 1700000000 >/dev/null
+size=$(du -sm "$CBUILD_ROOT/oci/blobs" | cut -f1)
+echo "image: $(du -sm "$dir/rootfs" | cut -f1) MB rootfs, $size MB blobs, $(find "$dir/rootfs" | wc -l) entries"
+
+t0=$(now)
+"$CBUILD" doctor bench-doctor >"$dir/out" || { cat "$dir/out"; exit 1; }
+t1=$(now)
+echo "cold (unpack into the layer cache + checks): $(ms "$t0" "$t1") ms"
+: >"$dir/warm"
+for i in 1 2 3 4 5; do
+	t0=$(now)
+	"$CBUILD" doctor bench-doctor >"$dir/out"
+	t1=$(now)
+	ms "$t0" "$t1" >>"$dir/warm"
+	echo >>"$dir/warm"
+done
+echo "warm (checks over the cached layer), median of 5: $(sort -n "$dir/warm" | sed -n 3p) ms"
+if [ -s "$dir/out" ]; then
+	echo "unexpected findings:"
+	cat "$dir/out"
+	exit 1
+fi
