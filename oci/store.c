@@ -181,32 +181,25 @@ static bool hex_prefix(const struct oci_digest *d, const char *prefix)
     return oci_digest_is_set(d) && !strncmp(oci_digest_hex(d, hex), prefix, strlen(prefix));
 }
 
-static long find_name(const struct oci_store_image *v, size_t n, const char *name)
-{
-    for (size_t i = n; i-- > 0;)
-        if (v[i].name && !strcmp(v[i].name, name))
-            return (long)i;
-    return -1;
-}
-
-/* By "sha256:<hex>" (manifest or ID) or a hex prefix of either. */
-static long find_id(const struct oci_store_image *v, size_t n, const char *name,
-                    struct cb_err **err)
+/* By "sha256:<hex>" (manifest or ID) or a hex prefix of either: *found is
+ * the index or -1; an ambiguous prefix is CB_EINVAL. */
+static int find_id(const struct oci_store_image *v, size_t n, const char *name, long *found,
+                   struct cb_err **err)
 {
     const char *hex = !strncmp(name, "sha256:", 7) ? name + 7 : name;
-    long found = -1;
 
+    *found = -1;
     if (!is_hex(hex, hex == name ? 4 : 64, 64))
-        return -1;
+        return 0;
     for (size_t i = 0; i < n; i++) {
         if (!hex_prefix(&v[i].id, hex) && !hex_prefix(&v[i].desc.digest, hex))
             continue;
-        if (found >= 0 && !oci_digest_equal(&v[found].desc.digest, &v[i].desc.digest))
-            return cb_fail(err, CB_EINVAL, 0, "image ID '%s' is ambiguous", name) - 1;
-        if (found < 0)
-            found = (long)i;
+        if (*found >= 0 && !oci_digest_equal(&v[*found].desc.digest, &v[i].desc.digest))
+            return cb_fail(err, CB_EINVAL, 0, "image ID '%s' is ambiguous", name);
+        if (*found < 0)
+            *found = (long)i;
     }
-    return found;
+    return 0;
 }
 
 /* By name only, from index.json without reading any manifest: 0 when
@@ -238,26 +231,18 @@ int oci_store_resolve(struct oci_store *s, const char *name, struct oci_descript
                       char **name_out, struct cb_err **err)
 {
     struct oci_store_image *v = NULL;
-    cleanup_free char *norm = NULL;
     size_t n = 0;
     long i;
-    bool by_name = true;
 
     oci_descriptor_init(out);
     if (name_out)
         *name_out = NULL;
     if (resolve_name_fast(s, name, out, name_out) == 0)
         return 0;
+    /* not a name: an ID or a digest, which needs every image's config */
     if (oci_store_list(s, &v, &n, err) < 0)
         return cb_err_rc(err);
-    i = find_name(v, n, name);
-    if (i < 0 && (norm = oci_store_normalize_name(name, NULL)))
-        i = find_name(v, n, norm);
-    if (i < 0) {
-        by_name = false;
-        i = find_id(v, n, name, err);
-    }
-    if (i < -1) {
+    if (find_id(v, n, name, &i, err) < 0) {
         oci_store_images_free(v, n);
         return cb_err_rc(err);
     }
@@ -267,8 +252,6 @@ int oci_store_resolve(struct oci_store *s, const char *name, struct oci_descript
     }
     oci_descriptor_copy(out, &v[i].desc);
     oci_map_del(&out->annotations, OCI_ANNOT_REF_NAME);
-    if (name_out && by_name)
-        *name_out = xstrdup(v[i].name);
     oci_store_images_free(v, n);
     return 0;
 }
