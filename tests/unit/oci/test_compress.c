@@ -244,3 +244,25 @@ TEST(compress_bad_level)
     ASSERT(oci_compressor_new(&o, &sink, &err) == NULL);
     ASSERT_INT_EQ(err->code, CB_EINVAL);
 }
+
+/* Members written by gzip(1) carry a file name and mtime; two of them
+ * concatenated are one stream. */
+TEST(compress_reads_gzip_cli_members)
+{
+    cleanup_err struct cb_err *err = NULL;
+    cleanup_buf struct cb_buf back;
+    struct oci_digest dg;
+    if (sh("command -v gzip") != 0)
+        SKIP("gzip missing");
+    t_write("named.txt", "hello, named member\n");
+    ASSERT_INT_EQ(sh("gzip -k named.txt && cat named.txt.gz named.txt.gz > two.gz"), 0);
+    char *z = t_read("two.gz");
+    struct stat st;
+    ASSERT_INT_EQ(stat("two.gz", &st), 0);
+    cb_buf_init(&back, 1u << 20);
+    int fmt = decompress_all(z, (size_t)st.st_size, &back, &dg, &err);
+    free(z);
+    ASSERT_OK(fmt, err);
+    ASSERT_INT_EQ(fmt, OCI_COMPRESSION_GZIP);
+    ASSERT_STR_EQ(back.data, "hello, named member\nhello, named member\n");
+}
