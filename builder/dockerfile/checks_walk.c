@@ -91,6 +91,8 @@ static char *expand(struct walk *w, const struct cb_strv *env, const char *word,
 static void report_unmatched(struct walk *w, struct sstate *st, const struct bld_shell_usage *u,
                              int line)
 {
+    if (!u->unmatched.n)
+        return;
     cleanup_strv_s struct cb_strv keys = CB_STRV_INIT;
     env_keys(&st->env, &keys);
     for (size_t i = 0; i < u->unmatched.n; i++) {
