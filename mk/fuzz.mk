@@ -1,7 +1,9 @@
 # fuzz.mk - `make fuzz`: build the libFuzzer targets in tests/fuzz/ with
 # clang (-fsanitize=fuzzer,address,undefined) and run each for FUZZ_SECONDS
-# (default 60) on its seed corpus.  Findings land in build/fuzz/.
+# (default 60) on its seed corpus; a unit slower than FUZZ_TIMEOUT seconds
+# (default 30) is a finding.  Findings land in build/fuzz/.
 FUZZ_SECONDS ?= 60
+FUZZ_TIMEOUT ?= 30
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
@@ -24,7 +26,7 @@ fuzz: $(FUZZ_TARGETS)
 		name=$$(basename $$t | sed 's/^fuzz_//'); \
 		mkdir -p build/fuzz/corpus-$$name build/fuzz/findings-$$name; \
 		echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
-		$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+		$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=2048 \
 			-artifact_prefix=build/fuzz/findings-$$name/ -print_final_stats=1 \
 			build/fuzz/corpus-$$name tests/fuzz/corpus/$$name || exit 1; \
 	done

@@ -5,6 +5,7 @@
 #include "harness.h"
 #include "../../../../base/buf.h"
 #include "../../../../builder/dockerfile/parser.h"
+#include "../../../../builder/dockerfile/stages.h"
 
 static char *dump(const char *text)
 {
@@ -195,4 +196,31 @@ TEST(parser_reads_file)
     ASSERT_STR_EQ(ast->nodes[0].cmd, "from");
     bld_ast_free(ast);
     ASSERT_FAILS(bld_parse_file("missing", &err) ? 0 : -CB_ENOTFOUND, err, CB_ENOTFOUND, "missing");
+}
+
+/* Inputs tests/fuzz/fuzz_dockerfile.c reported (tests/data/dockerfile/
+ * fuzz/dockerfile-*): the whole frontend must get through them quickly. */
+TEST(parser_fuzz_regressions)
+{
+    static const char *const cases[] = {"dockerfile/fuzz/dockerfile-stall-binary", NULL};
+    for (const char *const *c = cases; *c; c++) {
+        char *path = t_data(*c);
+        FILE *f = fopen(path, "rb");
+        free(path);
+        ASSERT(f);
+        char data[65536];
+        size_t n = fread(data, 1, sizeof(data), f);
+        fclose(f);
+        struct cb_err *err = NULL;
+        struct bld_ast *ast = bld_parse(data, n, &err);
+        cb_err_free(err);
+        err = NULL;
+        if (!ast)
+            continue;
+        struct bld_dockerfile *df = bld_dockerfile_from_ast_take(ast, &err);
+        if (df && bld_stages_expand(df, NULL, NULL, &err) == 0)
+            ASSERT(df->nstages > 0);
+        cb_err_free(err);
+        bld_dockerfile_free(df);
+    }
 }

@@ -151,7 +151,8 @@ TEST(shell_deep_nesting_fails_cleanly)
  * fuzz/shell-*: "NAME=VALUE" lines, NUL, the word): each must finish fast. */
 TEST(shell_fuzz_regressions)
 {
-    static const char *const cases[] = {"dockerfile/fuzz/shell-timeout-locale", NULL};
+    static const char *const cases[] = {"dockerfile/fuzz/shell-timeout-locale",
+                                        "dockerfile/fuzz/shell-stall-heredoc-chain", NULL};
     for (const char *const *c = cases; *c; c++) {
         char *path = t_data(*c);
         FILE *f = fopen(path, "rb");
