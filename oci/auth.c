@@ -267,7 +267,7 @@ static int token_request(struct oci_auth *a, const char *scope, char **url, char
                          char **authz)
 {
     CURL *esc = curl_easy_init();
-    cleanup_buf struct cb_buf q;
+    cleanup_buf struct cb_buf q = {0};
     char *svc;
 
     if (!esc)
@@ -302,7 +302,7 @@ static int fetch_token(struct oci_auth *a, const char *scope, struct token *out,
                        struct cb_err **err)
 {
     cleanup_free char *url = NULL, *form = NULL, *authz = NULL, *value = NULL, *msg = NULL;
-    cleanup_buf struct cb_buf body;
+    cleanup_buf struct cb_buf body = {0};
     long status = 0, ttl = 0;
 
     cb_buf_init(&body, TOKEN_REPLY_LIMIT);

@@ -158,7 +158,7 @@ static char *trimmed(const char *s)
 static int helper_get(const char *name, const char *server, struct oci_creds *out,
                       struct cb_err **err)
 {
-    cleanup_buf struct cb_buf b;
+    cleanup_buf struct cb_buf b = {0};
     cleanup_free char *user = NULL, *secret = NULL, *msg = NULL;
     int status = 0;
 
@@ -297,7 +297,7 @@ int oci_creds_lookup(const char *registry, const char *repository, struct oci_cr
 static int helper_run_checked(const char *name, const char *verb, const char *input,
                               struct cb_err **err)
 {
-    cleanup_buf struct cb_buf b;
+    cleanup_buf struct cb_buf b = {0};
     cleanup_free char *msg = NULL;
     int status = 0;
 

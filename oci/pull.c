@@ -51,7 +51,7 @@ static int select_platform(const struct oci_index *x, const struct oci_platform 
                            const char *ref, struct oci_descriptor *out, struct cb_err **err)
 {
     struct oci_platform p;
-    cleanup_buf struct cb_buf avail;
+    cleanup_buf struct cb_buf avail = {0};
     cleanup_free char *wanted = NULL;
     long i;
 
@@ -97,7 +97,7 @@ static bool manifest_complete(struct oci_layout *l, const struct oci_digest *d)
 static bool describe_blob(struct oci_layout *l, const struct oci_digest *d,
                           struct oci_descriptor *out)
 {
-    cleanup_buf struct cb_buf b;
+    cleanup_buf struct cb_buf b = {0};
     struct cb_err *e = NULL;
     enum oci_doc_kind kind;
 

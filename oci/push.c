@@ -107,7 +107,7 @@ static int push_children(struct push_ctx *c, const struct cb_buf *doc, struct cb
         return cb_err_rc(err);
     for (size_t i = 0; i < x.n_manifests; i++) {
         const struct oci_descriptor *d = &x.manifests[i];
-        cleanup_buf struct cb_buf child;
+        cleanup_buf struct cb_buf child = {0};
         bool exists = false;
         struct oci_digest got;
         oci_digest_fmt(&d->digest, ds);
@@ -226,7 +226,7 @@ int oci_push(struct oci_layout *l, const struct oci_descriptor *src, const struc
              struct oci_push_result *out, struct cb_err **err)
 {
     struct oci_ref *refs;
-    cleanup_buf struct cb_buf doc;
+    cleanup_buf struct cb_buf doc = {0};
     bool index;
     int rc = 0;
 

@@ -78,7 +78,7 @@ static void share_unlock(CURL *h, curl_lock_data data, void *ud)
 
 static int add_pem(struct cb_buf *ca, const char *path, struct cb_err **err)
 {
-    cleanup_buf struct cb_buf b;
+    cleanup_buf struct cb_buf b = {0};
     cb_buf_init(&b, (size_t)16 << 20);
     if (cb_read_file(path, &b, err) < 0)
         return cb_err_rc(err);

@@ -31,7 +31,7 @@ static void add_detail(struct cb_buf *out, json_t *detail)
 char *oci_regjson_errors(const char *body, size_t len, char **first_code)
 {
     cleanup_json json_t *j = NULL;
-    cleanup_buf struct cb_buf out;
+    cleanup_buf struct cb_buf out = {0};
     json_t *errs, *e;
     size_t i;
 
@@ -114,7 +114,7 @@ struct oci_authfile {
 
 struct oci_authfile *oci_authfile_load(const char *path, struct cb_err **err)
 {
-    cleanup_buf struct cb_buf b;
+    cleanup_buf struct cb_buf b = {0};
     struct oci_authfile *f = xcalloc(1, sizeof(*f));
     struct cb_err *rerr = NULL;
 

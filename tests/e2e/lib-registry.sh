@@ -187,6 +187,24 @@ registry_suite() {
 	test_grep "^Digest: $(cat "$TRASH/src.digest")$" out
 '
 
+    test_expect_success "$mode: an index: platform selection, children pushed by digest first" '
+	python3 "$HELPERS/multiarch-index.py" bb multi >"$TRASH/multi.digest" &&
+	skopeo copy -q --all $SK_COPY oci:multi:latest docker://$REG_HOST/multi/img:1 &&
+	cbuild --root $TRASH/ms pull -q $CB_TLS --platform linux/arm64/v8 $REG_HOST/multi/img:1 >out &&
+	test_grep "^Digest: $(cat "$TRASH/multi.digest")$" out &&
+	grep -l "\"arm64\"" $TRASH/ms/oci/blobs/sha256/* >/dev/null &&
+	test_exit_code 1 cbuild --root $TRASH/ms pull -q $CB_TLS --platform linux/s390x $REG_HOST/multi/img:1 2>err &&
+	test_grep "no manifest for platform .linux/s390x.*linux/amd64" err &&
+	cbuild --root $TRASH/ms pull -q $CB_TLS --platform linux/amd64 $REG_HOST/multi/img:1 >out &&
+	cbuild --root $TRASH/ms push -q $CB_TLS $REG_HOST/multi/img:1 $REG_HOST/multi/copy:1 >out &&
+	test_grep "^Digest: $(cat "$TRASH/multi.digest")$" out &&
+	grep -n -E "\"PUT /v2/multi/copy/manifests/" "$REG_LOG" >puts &&
+	test "$(grep -c "manifests/sha256:" puts)" = 2 &&
+	tail -n 1 puts | test_grep "manifests/1 " &&
+	skopeo inspect $SK_FLAGS --raw docker://$REG_HOST/multi/copy:1 >raw &&
+	test_grep "\"arm64\"" raw
+'
+
     test_expect_success AUTH "$mode: a credential helper is used when configured" '
 	make_cred_helper &&
 	mkdir -p cfg &&

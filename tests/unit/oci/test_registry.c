@@ -106,7 +106,7 @@ TEST(registry_blob_round_trip_and_exists)
 {
     cleanup_server char *host = start_server(NULL);
     cleanup_err struct cb_err *err = NULL;
-    cleanup_buf struct cb_buf got;
+    cleanup_buf struct cb_buf got = {0};
     struct oci_digest d;
     bool exists = true;
     if (!host)
@@ -185,7 +185,7 @@ TEST(registry_digest_mismatch_and_retry_exhaustion)
 {
     cleanup_server char *host = start_server(NULL);
     cleanup_err struct cb_err *err = NULL;
-    cleanup_buf struct cb_buf got;
+    cleanup_buf struct cb_buf got = {0};
     struct oci_digest d;
     if (!host)
         SKIP("faultreg.py did not start (python3?)");
