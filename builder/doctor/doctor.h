@@ -7,22 +7,28 @@
  * dev-looking build-arg defaults baked into files).  Nothing is run: the
  * image's files are read through a rootfs view (rootfs.h).
  *
- * Calling it at the end of a build (the lead's --doctor):
+ * Calling it from a build (the lead's `cbuild build --doctor[=strict]`):
+ * the simplest is after the final image is in the store, with the build
+ * info for the build-arg check:
  *
+ *     struct bld_doctor_arg args[] = {{"API_BASE", "http://localhost:8080", false}, ...};
+ *     size_t stage[] = {3, 4};    // indexes of the manifest's layers that
+ *                                 // the final stage made (base layers first)
+ *     struct bld_doctor_opts o = {.args = args, .n_args = n,
+ *                                 .stage_layers = stage, .n_stage_layers = 2};
  *     struct bld_findings f;
  *     bld_findings_init(&f);
- *     struct bld_doctor_opts o = {.args = args, .n_args = n,
- *                                 .stage_layers = idx, .n_stage_layers = k};
- *     cleanup_rootfs struct bld_rootfs *fs = bld_rootfs_open_dirs(&rootfs_dir, 1, err);
- *     bld_doctor_check(&final_config, fs, &o, &f, err);
- *     ... bld_findings_text(&f, &buf) or bld_findings_json(&f, &buf, err);
- *     status = bld_findings_status(&f, strict);  // 0 ok, 1 fail
+ *     if (bld_doctor_image(store, image_name_or_digest, &o, &f, err) < 0) ...
+ *     bld_findings_text(&f, &buf, err);         // or bld_findings_json
+ *     failed = bld_findings_status(&f, strict); // 1: fail the build
  *     bld_findings_release(&f);
  *
- * With a single merged rootfs directory, stage_layers may be left empty:
- * the build-arg scan then looks at nothing (it needs the final stage's own
- * layers, each unpacked on its own: pass them as extra view layers, see
- * struct bld_doctor_opts).
+ * bld_doctor_image opens one view layer per image layer (the store's
+ * unpacked-layer cache, which the build has filled already), so view layer
+ * indexes are the manifest's layer indexes.  Over a single merged rootfs
+ * directory use bld_rootfs_open_dirs() and bld_doctor_check(); stage_layers
+ * must then name separately opened view layers, or be left empty (the
+ * build-arg check then scans nothing).
  */
 #ifndef CBUILD_BUILDER_DOCTOR_DOCTOR_H
 #define CBUILD_BUILDER_DOCTOR_DOCTOR_H
