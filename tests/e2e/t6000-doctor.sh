@@ -124,6 +124,23 @@ test_expect_success ROOT,RUNTIME,BUSYBOX 'secrets in ENV and LABEL are warnings'
 	test_exit_code 1 cbuild doctor --strict sec >/dev/null
 '
 
+test_expect_success ROOT 'unknown USER, missing program and a #! interpreter the image lacks' '
+	mkdir -p r/etc r/bin r/usr/local/bin &&
+	echo "root:x:0:0:root:/root:/bin/sh" >r/etc/passwd &&
+	echo "root:x:0:" >r/etc/group &&
+	printf "#!/bin/sh\n" >r/bin/sh && chmod 755 r/bin/sh &&
+	printf "#!/usr/local/bin/node\n" >r/usr/local/bin/serve && chmod 755 r/usr/local/bin/serve &&
+	cbuild debug mkimage --rootfs r -o ghost --user ghost --cmd sh >/dev/null &&
+	test_exit_code 1 cbuild doctor ghost >out &&
+	test_grep "^error\[user-unknown\]: USER '\''ghost'\'' is not in the image'\''s /etc/passwd$" out &&
+	cbuild debug mkimage --rootfs r -o nocmd --cmd uvicorn >/dev/null &&
+	test_exit_code 1 cbuild doctor nocmd >out &&
+	test_grep "^error\[cmd-not-found\]: the start program '\''uvicorn'\'' is not on the image'\''s PATH$" out &&
+	cbuild debug mkimage --rootfs r -o nonode --entrypoint serve --cmd --port=80 >/dev/null &&
+	test_exit_code 1 cbuild doctor nonode >out &&
+	test_grep "^error\[cmd-interpreter-missing\]: '\''/usr/local/bin/serve'\'' starts with '\''#!/usr/local/bin/node'\'' but '\''/usr/local/bin/node'\'' is not in the image$" out
+'
+
 test_expect_success ROOT,BUSYBOX 'bad arguments' '
 	test_exit_code 2 cbuild doctor 2>err &&
 	test_grep "expected one IMAGE" err &&
