@@ -327,7 +327,11 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
         free(p->chunk_min), p->chunk_min = v;
     else if ((v = header_value(buf, len, "Retry-After")))
         free(p->retry_after), p->retry_after = v;
-    else if ((v = header_value(buf, len, "Content-Range")))
+    else if ((v = header_value(buf, len, "Warning"))) {
+        /* distribution-spec: show registry warnings, never act on them */
+        cb_log_warn("%s: %s", x->r->registry, v);
+        free(v);
+    } else if ((v = header_value(buf, len, "Content-Range")))
         free(p->content_range), p->content_range = v;
     else if ((v = header_value(buf, len, "Content-Length"))) {
         p->content_length = strtoll(v, NULL, 10);
