@@ -390,6 +390,11 @@ static int solver_init(struct bld_solver *s, struct oci_store *store,
     s->o = o;
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->pull_lock, NULL);
+    s->shared = o->shared;
+    if (!s->shared) {
+        s->shared = bld_shared_new();
+        s->own_shared = true;
+    }
     pthread_cond_init(&s->cond, NULL);
     oci_platform_init(&s->platform);
     if (o->platform)
@@ -445,6 +450,8 @@ static void solver_release(struct bld_solver *s)
     cb_err_free(s->err);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->pull_lock);
+    if (s->own_shared)
+        bld_shared_free(s->shared);
     pthread_cond_destroy(&s->cond);
 }
 
@@ -488,8 +495,15 @@ int bld_build(struct oci_store *store, const struct bld_build_opts *o, struct bl
     struct bld_solver s;
     int rc;
 
+    struct bld_build_opts abs = *o;
+    cleanup_free char *ctx = realpath(o->context, NULL);
+
     memset(res, 0, sizeof(*res));
     oci_descriptor_init(&res->manifest);
+    if (!ctx)
+        return cb_fail(err, CB_ENOTFOUND, errno, "build context '%s'", o->context);
+    abs.context = ctx; /* mounts and messages need it absolute */
+    o = &abs;
     rc = solver_init(&s, store, o, err);
     if (rc == 0)
         rc = build(&s, res, err);

@@ -62,6 +62,14 @@ struct bld_secret_src {
     char *value; /* from env=, or NULL */
 };
 
+/* State several builds of one run share (cbuild bake): unique progress step
+ * ids, and steps in flight, so that two builds needing the same step run it
+ * once and the second takes the cached result.  A build without one uses
+ * its own. */
+struct bld_shared;
+struct bld_shared *bld_shared_new(void);
+void bld_shared_free(struct bld_shared *sh);
+
 struct bld_build_opts {
     const char *context;         /* directory */
     const char *dockerfile;      /* path; NULL = CONTEXT/Dockerfile */
@@ -93,7 +101,9 @@ struct bld_build_opts {
     char *const *insecure_registries; /* NULL-terminated hosts allowed over plain HTTP */
     bool tls_verify_off;              /* --tls-verify=false for pulls */
     struct cb_progress progress;
-    int cancel_fd; /* readable on Ctrl-C, or -1 */
+    int cancel_fd;             /* readable on Ctrl-C, or -1 */
+    struct bld_shared *shared; /* may be NULL */
+    const char *label;         /* prefixes step names ("[LABEL stage 1/3]"), or NULL */
 };
 
 struct bld_build_result {

@@ -33,6 +33,19 @@ struct bld_stage_run {
     struct cb_strv final_env; /* env after the stage (for FROM <stage> expansion) */
 };
 
+struct bld_shared {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int next_step;
+    struct oci_digest *inflight;
+    size_t n_inflight, alloc_inflight;
+};
+
+/* Mark key in flight, waiting while another build has it. */
+void bld_shared_acquire(struct bld_shared *sh, const struct oci_digest *key);
+void bld_shared_release(struct bld_shared *sh, const struct oci_digest *key);
+int bld_shared_next_step(struct bld_shared *sh);
+
 struct bld_solver {
     struct oci_store *store;
     const struct bld_build_opts *o;
@@ -48,7 +61,8 @@ struct bld_solver {
     pthread_mutex_t lock;
     pthread_mutex_t pull_lock; /* one base resolution at a time */
     pthread_cond_t cond;
-    int next_step;
+    struct bld_shared *shared; /* the build's, or its own */
+    bool own_shared;
     bool failed;
     struct cb_err *err; /* the first failure */
     int steps_run, steps_cached;

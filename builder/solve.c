@@ -76,11 +76,63 @@ static int count_steps(const struct bld_stage *st)
 
 static int next_step_id(struct bld_solver *s)
 {
+    return bld_shared_next_step(s->shared);
+}
+
+struct bld_shared *bld_shared_new(void)
+{
+    struct bld_shared *sh = xcalloc(1, sizeof(*sh));
+    pthread_mutex_init(&sh->lock, NULL);
+    pthread_cond_init(&sh->cond, NULL);
+    return sh;
+}
+
+void bld_shared_free(struct bld_shared *sh)
+{
+    if (!sh)
+        return;
+    pthread_mutex_destroy(&sh->lock);
+    pthread_cond_destroy(&sh->cond);
+    free(sh->inflight);
+    free(sh);
+}
+
+int bld_shared_next_step(struct bld_shared *sh)
+{
     int id;
-    pthread_mutex_lock(&s->lock);
-    id = ++s->next_step;
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_lock(&sh->lock);
+    id = ++sh->next_step;
+    pthread_mutex_unlock(&sh->lock);
     return id;
+}
+
+static long inflight_index(const struct bld_shared *sh, const struct oci_digest *key)
+{
+    for (size_t i = 0; i < sh->n_inflight; i++)
+        if (oci_digest_equal(&sh->inflight[i], key))
+            return (long)i;
+    return -1;
+}
+
+void bld_shared_acquire(struct bld_shared *sh, const struct oci_digest *key)
+{
+    pthread_mutex_lock(&sh->lock);
+    while (inflight_index(sh, key) >= 0)
+        pthread_cond_wait(&sh->cond, &sh->lock);
+    XGROW(sh->inflight, sh->n_inflight + 1, sh->alloc_inflight);
+    sh->inflight[sh->n_inflight++] = *key;
+    pthread_mutex_unlock(&sh->lock);
+}
+
+void bld_shared_release(struct bld_shared *sh, const struct oci_digest *key)
+{
+    long i;
+    pthread_mutex_lock(&sh->lock);
+    i = inflight_index(sh, key);
+    if (i >= 0)
+        sh->inflight[i] = sh->inflight[--sh->n_inflight];
+    pthread_cond_broadcast(&sh->cond);
+    pthread_mutex_unlock(&sh->lock);
 }
 
 /* The base of stage i becomes the stage's starting state. */
@@ -121,7 +173,8 @@ static int start_stage(struct bld_stage_ctx *c, struct cb_err **err)
 static int from_step(struct bld_stage_ctx *c, int total, struct cb_err **err)
 {
     int step = next_step_id(c->s);
-    char *name = xasprintf("[%s 1/%d] FROM %s", c->label, total,
+    char *name = xasprintf("[%s%s%s 1/%d] FROM %s", c->s->o->label ? c->s->o->label : "",
+                           c->s->o->label ? " " : "", c->label, total,
                            c->stage->base_expanded ? c->stage->base_expanded : c->stage->base);
     int rc;
 
@@ -157,7 +210,8 @@ static int dispatch(struct bld_stage_ctx *c, const struct bld_instr *in, size_t 
         return rc;
     }
     step = next_step_id(c->s);
-    name = xasprintf("[%s %d/%d] %s", c->label, ++*n, total, in->node->original);
+    name = xasprintf("[%s%s%s %d/%d] %s", c->s->o->label ? c->s->o->label : "",
+                     c->s->o->label ? " " : "", c->label, ++*n, total, in->node->original);
     cb_progress_step(&c->s->o->progress, CB_PROGRESS_START, step, name, NULL);
     free(name);
     if (in->kind == BLD_I_RUN)

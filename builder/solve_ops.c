@@ -202,7 +202,11 @@ struct run_mounts {
     struct cb_strv specs, sources;
     struct cache_mount *keys;
     struct cache_kv *opts;
+    struct oci_digest *contents; /* what a bind from the context exposes */
 };
+
+static int bind_digest(struct bld_stage_ctx *c, const char *source, struct oci_digest *out,
+                       struct cb_err **err);
 
 static int run_mounts(struct bld_stage_ctx *c, const struct bld_instr *in, struct run_mounts *rm,
                       struct cb_err **err)
@@ -210,6 +214,7 @@ static int run_mounts(struct bld_stage_ctx *c, const struct bld_instr *in, struc
     size_t n = in->u.run.nmounts;
     rm->keys = xcalloc(n ? n : 1, sizeof(*rm->keys));
     rm->opts = xcalloc(n ? n : 1, sizeof(*rm->opts));
+    rm->contents = xcalloc(n ? n : 1, sizeof(*rm->contents));
     for (size_t i = 0; i < n; i++) {
         const struct bld_run_mount *m = &in->u.run.mounts[i];
         char *target = m->target && m->target[0] != '/' ? bld_workdir_resolve(c->st, m->target)
@@ -225,12 +230,24 @@ static int run_mounts(struct bld_stage_ctx *c, const struct bld_instr *in, struc
         }
         if (m->type == BLD_RUN_MOUNT_BIND) {
             char *src = cb_path_join(c->s->o->context, m->source ? m->source : ".");
+            char *full = xasprintf("%s,source=%s", spec, src);
+            free(spec);
+            spec = full;
             cb_strv_push_take(&rm->sources, src);
         } else {
             cb_strv_push(&rm->sources, "");
         }
         rm->keys[i] = (struct cache_mount){
             .type = (enum cache_mount_type)(m->type + 1), .target = NULL, .id = m->id};
+        if (m->type == BLD_RUN_MOUNT_BIND) {
+            if (bind_digest(c, m->source ? m->source : ".", &rm->contents[i], err) < 0) {
+                free(target);
+                free(spec);
+                return cb_wrap(err, "Dockerfile:%d: RUN --mount=type=bind,source=%s",
+                               in->node->start_line, m->source ? m->source : ".");
+            }
+            rm->keys[i].content = &rm->contents[i];
+        }
         rm->opts[i] = (struct cache_kv){"spec", NULL};
         cb_strv_push_take(&rm->specs, spec);
         rm->keys[i].target = rm->specs.v[i];
@@ -245,6 +262,7 @@ static void run_mounts_release(struct run_mounts *rm)
     cb_strv_release(&rm->sources);
     free(rm->keys);
     free(rm->opts);
+    free(rm->contents);
 }
 
 /* RUN's environment: the ARGs in scope that ENV does not shadow, then ENV. */
@@ -314,7 +332,7 @@ int bld_op_run(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, in
                struct cb_err **err)
 {
     struct cb_strv argv = CB_STRV_INIT, shell = CB_STRV_INIT;
-    struct run_mounts rm = {CB_STRV_INIT, CB_STRV_INIT, NULL, NULL};
+    struct run_mounts rm = {CB_STRV_INIT, CB_STRV_INIT, NULL, NULL, NULL};
     struct cache_kv args[64], flags[2];
     struct cache_key_req r = {.kind = CACHE_OP_EXEC};
     struct oci_digest key;
@@ -340,10 +358,13 @@ int bld_op_run(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, in
     if (rc == 0)
         rc = cache_key_compute(&r, &key, err);
     hist = run_history(&argv, args, r.n_build_args);
-    if (rc == 0)
+    if (rc == 0) {
+        bld_shared_acquire(c->s->shared, &key);
         rc = try_cache(c, &key, hist, step, err);
-    if (rc == 0)
-        rc = do_run(c, in, &argv, &rm, &key, hist, step, err);
+        if (rc == 0)
+            rc = do_run(c, in, &argv, &rm, &key, hist, step, err);
+        bld_shared_release(c->s->shared, &key);
+    }
     free(hist);
     run_mounts_release(&rm);
     cb_strv_release(&argv);
@@ -384,9 +405,13 @@ int bld_op_workdir(struct bld_stage_ctx *c, const struct bld_instr *in, int step
     r.n_args = 2;
     rc = cache_key_compute(&r, &key, err);
     cb_strv_release(&shell);
-    if (rc == 0)
-        rc = try_cache(c, &key, hist, step, err);
-    if (rc == 0) {
+    if (rc < 0)
+        return rc;
+    bld_shared_acquire(c->s->shared, &key);
+    rc = try_cache(c, &key, hist, step, err);
+    if (rc != 0) {
+        bld_shared_release(c->s->shared, &key);
+    } else {
         cleanup_snapshot struct bld_snapshot *snap = NULL;
         struct mkdir_arg a = {args[1], c->st->img.config.user};
         rc = bld_step_snapshot(c->s, c->st, &snap, err);
@@ -396,6 +421,7 @@ int bld_op_workdir(struct bld_stage_ctx *c, const struct bld_instr *in, int step
             rc = commit(c, snap, &key, hist, step, err);
         if (rc < 0)
             cb_wrap(err, "Dockerfile:%d: WORKDIR %s", in->node->start_line, args[1]);
+        bld_shared_release(c->s->shared, &key);
     }
     return rc < 0 ? rc : 0;
 }
@@ -417,17 +443,58 @@ struct skip_ctx {
     struct bld_ignore *excludes; /* --exclude */
 };
 
+/* 1: rel is excluded by m; 2: and it is a directory whose subtree holds
+ * nothing an exception could re-include (skip the walk); 0: included. */
+static int excluded(const struct bld_ignore *m, const char *rel, bool is_dir)
+{
+    if (!m || bld_ignore_match(m, rel, NULL) != 1)
+        return 0;
+    if (is_dir && bld_ignore_can_skip_dir(m, rel, NULL) != 1)
+        return 1;
+    return 2;
+}
+
+/* For copying: a file is left out when excluded; a directory only when
+ * nothing below it can be re-included by a "!" pattern (otherwise it is
+ * walked, and created as a parent of what is kept, as docker does). */
 static bool skip_path(void *userdata, const char *rel, bool is_dir)
 {
     struct skip_ctx *sk = userdata;
-    (void)is_dir;
-    return (sk->ignore && bld_ignore_match(sk->ignore, rel, NULL) == 1) ||
-           (sk->excludes && bld_ignore_match(sk->excludes, rel, NULL) == 1);
+    int a = excluded(sk->ignore, rel, is_dir), b = excluded(sk->excludes, rel, is_dir);
+    if (!is_dir)
+        return a || b;
+    return a == 2 || b == 2;
 }
 
 static enum cache_filter_result hash_filter(void *userdata, const char *rel, bool is_dir)
 {
-    return skip_path(userdata, rel, is_dir) ? CACHE_FILTER_EXCLUDE : CACHE_FILTER_INCLUDE;
+    struct skip_ctx *sk = userdata;
+    int a = excluded(sk->ignore, rel, is_dir), b = excluded(sk->excludes, rel, is_dir);
+    if (a == 2 || b == 2 || (!is_dir && (a || b)))
+        return CACHE_FILTER_EXCLUDE;
+    return a || b ? CACHE_FILTER_EXCLUDE_SELF : CACHE_FILTER_INCLUDE;
+}
+
+/* The content digest of what RUN --mount=type=bind exposes from the context,
+ * so that changing those files reruns the step. */
+static int bind_digest(struct bld_stage_ctx *c, const char *source, struct oci_digest *out,
+                       struct cb_err **err)
+{
+    struct skip_ctx sk = {.ignore = c->s->ignore};
+    cleanup_close int fd = open(c->s->o->context, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const char *paths[1] = {source};
+    struct cache_contenthash_opts o = {
+        .root_fd = fd,
+        .paths = paths,
+        .n_paths = 1,
+        .filter = hash_filter,
+        .filter_data = &sk,
+        .statcache = c->s->statcache,
+    };
+
+    if (fd < 0)
+        return cb_fail(err, CB_EIO, errno, "open '%s'", c->s->o->context);
+    return cache_contenthash(&o, out, err);
 }
 
 static int heredoc_sources(struct bld_stage_ctx *c, const struct bld_instr *in,
@@ -497,7 +564,6 @@ static int source_digest(struct bld_stage_ctx *c, struct copy_src *src, struct s
 {
     cleanup_close int fd = -1;
     struct cache_contenthash_opts o = {0};
-    int rc;
 
     if (src->from_stage >= 0 || src->from_image) {
         *out = src->from_image ? src->image.key : c->s->runs[src->from_stage].state.key;
@@ -516,10 +582,7 @@ static int source_digest(struct bld_stage_ctx *c, struct copy_src *src, struct s
         oci_digest_of("", 0, out);
         return 0;
     }
-    pthread_mutex_lock(&c->s->lock);
-    rc = cache_contenthash(&o, out, err);
-    pthread_mutex_unlock(&c->s->lock);
-    return rc;
+    return cache_contenthash(&o, out, err);
 }
 
 struct copy_arg {
@@ -663,10 +726,13 @@ int bld_op_copy(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, i
         rc = source_digest(c, &src, &sk, &content, err);
     if (rc == 0)
         rc = copy_key(c, in, k, &a, &content, &key, err);
-    if (rc == 0)
+    if (rc == 0) {
+        bld_shared_acquire(c->s->shared, &key);
         rc = try_cache(c, &key, hist, step, err);
-    if (rc == 0)
-        rc = do_copy(&a, &key, hist, step, err);
+        if (rc == 0)
+            rc = do_copy(&a, &key, hist, step, err);
+        bld_shared_release(c->s->shared, &key);
+    }
     if (src.tmp)
         cb_rm_rf(src.tmp, NULL);
     free(src.tmp);

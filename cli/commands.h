@@ -31,6 +31,7 @@ struct cli_command {
 /* The table, defined in main.c; NULL-name terminated. */
 extern const struct cli_command cli_commands[];
 
+int cmd_bake(int argc, char **argv, struct cli_env *env);
 int cmd_build(int argc, char **argv, struct cli_env *env);
 int cmd_check(int argc, char **argv, struct cli_env *env);
 int cmd_debug(int argc, char **argv, struct cli_env *env);
@@ -42,6 +43,7 @@ int cmd_debug_run(int argc, char **argv, struct cli_env *env);
 int cmd_debug_mkimage(int argc, char **argv, struct cli_env *env);
 int cmd_debug_contenthash(int argc, char **argv, struct cli_env *env);
 int cmd_debug_layer(int argc, char **argv, struct cli_env *env);
+int cmd_debug_ignore(int argc, char **argv, struct cli_env *env);
 int cmd_pull(int argc, char **argv, struct cli_env *env);
 int cmd_push(int argc, char **argv, struct cli_env *env);
 int cmd_login(int argc, char **argv, struct cli_env *env);

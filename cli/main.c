@@ -15,6 +15,7 @@
 #endif
 
 const struct cli_command cli_commands[] = {
+    {"bake", cmd_bake, 0, "build the targets of a bake or compose file"},
     {"build", cmd_build, 0, "build an image from a Dockerfile"},
     {"check", cmd_check, 0, "run the build checks on a Dockerfile without building"},
     {"debug", cmd_debug, CLI_HIDDEN, "helpers for tests and bug reports"},

@@ -5,6 +5,7 @@
  * image-layout.md "index.json").  Every read-modify-write of index.json runs
  * under an exclusive flock on the layout directory. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -138,9 +139,12 @@ typedef int (*index_edit_fn)(struct oci_index *x, void *ctx, struct cb_err **err
 static int edit_index(struct oci_layout *l, index_edit_fn fn, void *ctx, struct cb_err **err)
 {
     struct oci_index x;
+    /* a lock of its own: an flock on a shared fd would not keep two threads
+     * of this process apart (parallel builds tag at the same time) */
+    cleanup_close int lockfd = openat(l->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int r;
 
-    if (flock(l->dirfd, LOCK_EX) < 0)
+    if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0)
         return cb_fail(err, CB_EIO, errno, "lock layout '%s'", l->path);
     r = oci_layout_read_index(l, &x, err);
     if (r >= 0)
@@ -148,7 +152,6 @@ static int edit_index(struct oci_layout *l, index_edit_fn fn, void *ctx, struct 
     if (r > 0 && oci_layout_write_index(l, &x, err) < 0)
         r = cb_err_rc(err);
     oci_index_release(&x);
-    flock(l->dirfd, LOCK_UN);
     return r;
 }
 

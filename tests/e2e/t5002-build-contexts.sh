@@ -52,6 +52,35 @@ test_expect_success ROOT,RUNTIME,BUSYBOX,UMOCI '--build-arg-file: later files wi
 	test_grep "bad.env:1: want KEY=VALUE" err2
 '
 
+test_expect_success ROOT,RUNTIME,BUSYBOX,UMOCI '.dockerignore: an excluded directory with a re-included file' '
+	mkdir -p ig/docs/keep ig/docs/drop &&
+	echo keep >ig/docs/keep/a.md && echo drop >ig/docs/drop/b.md && echo top >ig/top.txt &&
+	printf "docs\n!docs/keep\n" >ig/.dockerignore &&
+	printf "FROM busybox:latest\nCOPY . /ctx\n" >ig/Dockerfile &&
+	cbuild build --progress=plain -o type=oci,dest=o5 ig >/dev/null 2>log5 &&
+	rm -rf b5 && umoci unpack --image o5:latest b5 >/dev/null &&
+	test "$(cat b5/rootfs/ctx/docs/keep/a.md)" = keep &&
+	test ! -e b5/rootfs/ctx/docs/drop &&
+	test "$(cat b5/rootfs/ctx/top.txt)" = top &&
+	echo changed >ig/docs/keep/a.md &&
+	cbuild build --progress=plain ig >/dev/null 2>log6 &&
+	grep -A1 "COPY . /ctx" log6 | test_grep -v CACHED &&
+	echo changed >ig/docs/drop/b.md &&
+	cbuild build --progress=plain ig >/dev/null 2>log7 &&
+	grep -A1 "COPY . /ctx" log7 | test_grep CACHED
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'RUN --mount=type=bind from the context reruns when the files change' '
+	mkdir -p bm/src && echo v1 >bm/src/input &&
+	printf "FROM busybox:latest\nRUN --mount=type=bind,source=src,target=/mnt cat /mnt/input > /out\n" >bm/Dockerfile &&
+	cbuild build --progress=plain bm >/dev/null 2>bl1 &&
+	cbuild build --progress=plain bm >/dev/null 2>bl2 &&
+	grep -A1 "RUN --mount" bl2 | test_grep CACHED &&
+	echo v2 >bm/src/input &&
+	cbuild build --progress=plain bm >/dev/null 2>bl3 &&
+	grep -A1 "RUN --mount" bl3 | test_grep -v CACHED
+'
+
 test_expect_success 'a bad --build-context is a usage error' '
 	mkdir -p c2 && echo "FROM scratch" >c2/Dockerfile &&
 	test_exit_code 2 cbuild build --build-context nothing c2 2>err &&

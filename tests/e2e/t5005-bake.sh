@@ -1,0 +1,81 @@
+#!/bin/sh
+test_description='cbuild bake: bake JSON with per-environment args, compose files'
+. "$(dirname "$0")/lib.sh"
+
+FIX=$TEST_DIR/fixtures
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'setup' '
+	busybox_image bb &&
+	cbuild load -i bb -t busybox:latest >/dev/null &&
+	cp -r "$FIX/bake" bk &&
+	cp -r "$FIX/compose" cp
+'
+
+test_expect_success 'bake --print resolves inheritance, variables and --set' '
+	(cd bk && TAG=7 cbuild bake --print --set production.args.EXTRA=1) >plan.json &&
+	test "$(jq -r .target.staging.args.API_URL plan.json)" = https://staging.api.acme.io &&
+	test "$(jq -r .target.production.tags[0] plan.json)" = web:prod-7 &&
+	test "$(jq -r .target.production.args.EXTRA plan.json)" = 1 &&
+	test "$(jq -r .target.staging.labels.team plan.json)" = web &&
+	test "$(jq -c .group.default.targets plan.json)" = "[\"staging\",\"production\"]"
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'two environments from one Dockerfile: different API URLs, the dependency step once' '
+	(cd bk && cbuild bake --progress=plain) >ids 2>log &&
+	test "$(wc -l <ids)" = 2 &&
+	test "$(cbuild run --entrypoint cat web:staging-dev /app/api_url)" = https://staging.api.acme.io &&
+	test "$(cbuild run --entrypoint cat web:prod-dev /app/api_url)" = https://api.acme.io &&
+	test "$(grep -c "^#[0-9]* [0-9.]* installing deps" log)" = 1 &&
+	test "$(grep -A1 "RUN echo \"installing deps\"" log | grep -c CACHED)" = 1 &&
+	! grep -q "development default" log
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'a second bake is all cache hits' '
+	(cd bk && cbuild bake --progress=plain) >ids2 2>log2 &&
+	test_cmp ids ids2 &&
+	test "$(grep -c "^#[0-9]* [0-9.]* installing deps" log2)" = 0
+'
+
+test_expect_success 'compose: --print plans the two built services, not the image-only ones' '
+	cbuild bake -f cp/compose.yaml --print >cplan.json &&
+	test "$(jq -r .target.api.context cplan.json)" = cp/api &&
+	test "$(jq -r .target.api.args.SERVICE cplan.json)" = api &&
+	test "$(jq -r .target.web.tags[0] cplan.json)" = shop/web:latest &&
+	test "$(jq -r .target.db.build cplan.json)" = false &&
+	test "$(jq -r .target.db.image cplan.json)" = postgres:16
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'compose: exactly the two services with build: are built' '
+	cbuild bake -f cp/compose.yaml --progress=plain >cids 2>clog &&
+	test "$(wc -l <cids)" = 2 &&
+	test_grep "^api sha256:" cids &&
+	test_grep "^web sha256:" cids &&
+	cbuild images >imgs &&
+	test_grep "shop/api" imgs &&
+	test_grep "shop/web" imgs &&
+	! grep -q "postgres\|redis\|nginx" imgs &&
+	test "$(cbuild run --entrypoint cat shop/api:dev /service)" = api
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'compose: a symlinked context gives the symlink error' '
+	mkdir -p shared/web proj/web &&
+	echo "<p>x</p>" >shared/web/index.html &&
+	printf "FROM busybox:latest\nCOPY site/ /www/\n" >proj/web/Dockerfile &&
+	ln -s ../../shared/web proj/web/site &&
+	printf "services:\n  web:\n    build: ./web\n    image: proj/web\n" >proj/compose.yaml &&
+	test_exit_code 1 cbuild bake -f proj/compose.yaml --progress=plain 2>serr &&
+	test_grep "'\''site'\'' is a symlink to '\''../../shared/web'\''" serr &&
+	test_grep -- "--build-context" serr
+'
+
+test_expect_success 'bad bake input is a clear error' '
+	echo "{\"target\": {\"a\": {\"tags\": \"notalist\"}}}" >bad.json &&
+	test_exit_code 2 cbuild bake -f bad.json --print 2>e1 &&
+	test_grep "\"tags\" must be a list of strings" e1 &&
+	test_exit_code 1 cbuild bake -f bk/docker-bake.json --print nosuch 2>e2 &&
+	test_grep "no target or group named '\''nosuch'\''" e2 &&
+	test_exit_code 2 cbuild bake -f bk/docker-bake.json --print --set nodot 2>e3 &&
+	test_grep "want TARGET.KEY=VALUE" e3
+'
+
+test_done
