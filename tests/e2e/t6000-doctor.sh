@@ -141,6 +141,27 @@ test_expect_success ROOT 'unknown USER, missing program and a #! interpreter the
 	test_grep "^error\[cmd-interpreter-missing\]: '\''/usr/local/bin/serve'\'' starts with '\''#!/usr/local/bin/node'\'' but '\''/usr/local/bin/node'\'' is not in the image$" out
 '
 
+test_expect_success ROOT,RUNTIME,BUSYBOX 'deleted files and replaced directories in later layers are gone for the doctor' '
+	mkdir -p wh &&
+	cat >wh/Dockerfile <<-\EOF &&
+	FROM busybox:latest
+	RUN mkdir -p /opt/tools && printf "#!/bin/sh\\n" >/opt/tools/old && chmod 755 /opt/tools/old
+	RUN rm -rf /opt/tools && mkdir /opt/tools && printf "#!/bin/sh\\n" >/opt/tools/new && chmod 755 /opt/tools/new && rm /bin/ls
+	ENV PATH=/opt/tools:/bin
+	EOF
+	printf "CMD [\"new\"]\n" >>wh/Dockerfile &&
+	cbuild build -q -t wh-new wh >/dev/null &&
+	cbuild doctor --strict wh-new &&
+	sed -i "s/\"new\"/\"old\"/" wh/Dockerfile &&
+	cbuild build -q -t wh-old wh >/dev/null &&
+	test_exit_code 1 cbuild doctor wh-old >out &&
+	test_grep "^error\[cmd-not-found\]: the start program '\''old'\''" out &&
+	sed -i "s/\"old\"/\"ls\"/" wh/Dockerfile &&
+	cbuild build -q -t wh-ls wh >/dev/null &&
+	test_exit_code 1 cbuild doctor wh-ls >out &&
+	test_grep "^error\[cmd-not-found\]: the start program '\''ls'\''" out
+'
+
 test_expect_success ROOT,BUSYBOX 'bad arguments' '
 	test_exit_code 2 cbuild doctor 2>err &&
 	test_grep "expected one IMAGE" err &&
