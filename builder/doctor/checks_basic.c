@@ -39,10 +39,14 @@ static int check_home(struct doc_facts *f, struct bld_findings *out)
     struct bld_rootfs_stat st;
     struct bld_finding *x;
 
-    if (f->user.uid == 0)
+    /* root bypasses permissions; a numeric USER without a passwd entry or
+     * ENV HOME has no home to check (the npm check still looks at "/") */
+    if (f->user.uid == 0 || (!f->home_from_env && !f->user.passwd_home))
         return 0;
     if (bld_rootfs_stat(f->fs, f->home, true, &st, NULL, &e) < 0)
-        x = bld_findings_add(out, "home-missing", BLD_SEV_ERROR, fix,
+        /* Debian's marker for a user that deliberately has no home */
+        x = bld_findings_add(out, "home-missing",
+                             strcmp(f->home, "/nonexistent") ? BLD_SEV_ERROR : BLD_SEV_WARN, fix,
                              "HOME '%s' of user '%s' does not exist", f->home, f->user.spec);
     else if (!S_ISDIR(st.mode))
         x = bld_findings_add(out, "home-not-directory", BLD_SEV_ERROR, fix,

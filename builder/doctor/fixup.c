@@ -102,8 +102,8 @@ static void plan_home(struct doc_facts *f, struct bld_fixup_plan *p)
     bool exists, ok = home_ok(f, &st, &exists), npm = doc_uses_npm(f);
     size_t before = p->n;
 
-    if (!u->user_known || u->uid == 0 || !strcmp(f->home, "/"))
-        return;
+    if (!u->user_known || u->uid == 0 || !strcmp(f->home, "/") || !strcmp(f->home, "/nonexistent"))
+        return; /* no home, or deliberately none: nothing to create */
     cache = xasprintf("%s/.npm", f->home);
     if (ok)
         return; /* npm creates its cache itself in a writable home */

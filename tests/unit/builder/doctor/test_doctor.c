@@ -70,6 +70,12 @@ TEST(doctor_unknown_user_and_group)
     free(ids);
     ids = ids_of(&img, NULL, &f, &err);
     ASSERT_STR_EQ(ids, ""); /* numeric ids need no entry */
+    bld_findings_release(&f);
+    oci_image_release(&img);
+    td_config(&img, "65534", (const char *const[]){"sh", NULL}, NULL);
+    free(ids);
+    ids = ids_of(&img, NULL, &f, &err);
+    ASSERT_STR_EQ(ids, ""); /* no entry, no ENV HOME: no home to check */
 }
 
 TEST(doctor_home_missing_and_not_writable)
@@ -89,6 +95,12 @@ TEST(doctor_home_missing_and_not_writable)
     ids = ids_of(&img, NULL, &f, &err);
     ASSERT_STR_EQ(ids, "home-not-writable home-owned-by-root");
     ASSERT_STR_EQ(ev(&f, 0, "owner"), "0:0");
+    bld_findings_release(&f);
+    td_file("r/etc/passwd", "app:x:1000:1000::/nonexistent:/bin/sh\n", 0644);
+    free(ids);
+    ids = ids_of(&img, NULL, &f, &err);
+    ASSERT_STR_EQ(ids, "home-missing");
+    ASSERT_INT_EQ(f.v[0].severity, BLD_SEV_WARN); /* a deliberate "no home" */
 }
 
 TEST(doctor_program_path_exec_and_shebang)
