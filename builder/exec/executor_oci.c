@@ -250,8 +250,6 @@ static int run_step(struct step *s, struct bld_exec_result *res, struct cb_err *
         .output_data = s->req->output_data,
         .tail = &tail,
         .runtime = s->ex->runtime_path,
-        .runtime_root = s->runtime_root,
-        .id = s->id,
     };
     int status = 0;
     bool cancelled = false;
@@ -259,6 +257,9 @@ static int run_step(struct step *s, struct bld_exec_result *res, struct cb_err *
     if (prepare_state(s, err) < 0 || plan_mounts(s, err) < 0 || start_helper(s, err) < 0 ||
         prepare_rootfs(s, err) < 0)
         return cb_err_rc(err);
+    w.runtime_root = s->runtime_root; /* known only now */
+    w.id = s->id;
+    w.pid_file = s->pid_file;
     if (bld_helper_run(&s->helper, &w, &status, &cancelled, err) < 0)
         return cb_err_rc(err);
     res->tail = tail_lines(&tail, s->req->tail_lines ? s->req->tail_lines : 10);

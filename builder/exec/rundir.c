@@ -38,16 +38,22 @@ static unsigned long long proc_starttime(pid_t pid)
 }
 
 /* Not fsynced: after a crash a torn or missing owner file only means the
- * entry counts as dead, which it is. */
+ * entry counts as dead, which it is.  Written aside and renamed into place. */
 static int write_owner(const char *dir, const char *extra, struct cb_err **err)
 {
     cleanup_free char *path = cb_path_join(dir, "owner");
     cleanup_free char *text =
         xasprintf("%d %llu\n%s", (int)getpid(), proc_starttime(getpid()), extra ? extra : "");
-    cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cleanup_free char *tmp = cb_path_join(dir, "owner.tmp");
+    cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
-        return cb_fail(err, CB_EIO, errno, "create '%s'", path);
-    return cb_write_all(fd, text, strlen(text), err);
+        return cb_fail(err, CB_EIO, errno, "create '%s'", tmp);
+    if (cb_write_all(fd, text, strlen(text), err) < 0)
+        return cb_err_rc(err);
+    /* renamed, so a concurrent scan never reads a half-written owner */
+    if (rename(tmp, path) < 0)
+        return cb_fail(err, CB_EIO, errno, "rename '%s'", tmp);
+    return 0;
 }
 
 /* mkdtemp "<state_dir>/<prefix>-XXXXXX" and write its owner file, with the
@@ -149,7 +155,7 @@ static int clean_entry(const char *dir, struct cb_err **err)
     cb_buf_init(&b, 64 << 10);
     if (cb_read_file(owner, &b, &e) == 0 && owner_alive(cb_buf_str(&b)))
         return 0;
-    if (e && e->code == CB_ENOTFOUND && young(dir))
+    if ((e || strtol(cb_buf_str(&b), NULL, 10) <= 0) && young(dir))
         return 0; /* being set up by a live process: its owner file comes next */
     for (char *p = b.data; p && n < 5; n++) {
         lines[n] = p;

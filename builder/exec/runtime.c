@@ -232,14 +232,25 @@ static void run_quiet(char *const *argv)
         ;
 }
 
+/* Kill the container: through the runtime, then its init directly (the
+ * pid namespace dies with it, and with it every process of the step),
+ * then the runtime process itself. */
 static void cancel_step(struct bld_helper *h, const struct bld_helper_wait *w)
 {
     char *argv[] = {
         (char *)w->runtime, "--root", (char *)w->runtime_root, "kill", (char *)w->id, "KILL", NULL};
-    run_quiet(argv);
+    struct cb_buf pid;
+    cb_buf_init(&pid, 64);
+    if (w->runtime_root && w->id)
+        run_quiet(argv);
+    if (w->pid_file && cb_read_file(w->pid_file, &pid, NULL) == 0) {
+        long p = strtol(cb_buf_str(&pid), NULL, 10);
+        if (p > 1)
+            kill((pid_t)p, SIGKILL);
+    }
+    cb_buf_release(&pid);
     kill(h->pid, SIGKILL);
 }
-
 /* Read what is there; returns 0 at EOF, 1 when more may come. */
 static int pump(struct bld_helper *h, const struct bld_helper_wait *w)
 {

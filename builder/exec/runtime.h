@@ -65,6 +65,7 @@ struct bld_helper_wait {
     const char *runtime; /* for kill on cancel */
     const char *runtime_root;
     const char *id;
+    const char *pid_file; /* the container's pid (host view), to kill it if the runtime cannot */
 };
 
 /* Let the runtime run, stream its output, and wait.  *status is the

@@ -212,9 +212,24 @@ test_expect_success EXEC 'leftovers of a crashed run are cleaned at the next sta
 
 test_expect_success EXEC 'SIGTERM stops the step and leaves nothing behind' '
 	"$CBUILD" debug run --runtime "$RT" --rootfs "$TRASH/base/rootfs" -- sleep 60 >/dev/null 2>err &
-	pid=$! && sleep 1 && kill -TERM $pid &&
+	pid=$! && sleep 1 && t0=$(date +%s) && kill -TERM $pid &&
 	{ wait $pid; rc=$?; } ; test $rc = 130 &&
+	test $(($(date +%s) - t0)) -lt 10 &&
 	test_grep "cancelled" err &&
+	no_leftovers
+'
+
+test_expect_success EXEC,TMUX 'Ctrl-C on a terminal stops the step and leaves nothing behind' '
+	sess=cbexec$$ &&
+	printf "#!/bin/sh\n\"%s\" debug run --runtime %s --rootfs %s -- sleep 60 2>%s\necho rc=\$? >%s\n" \
+		"$CBUILD" "$RT" "$TRASH/base/rootfs" "$TRASH/tty.err" "$TRASH/tty.rc" >tty.sh &&
+	tmux -L $sess new-session -d -s $sess -e CBUILD_ROOT="$CBUILD_ROOT" -e ASAN_OPTIONS="$ASAN_OPTIONS" \
+		"bash $TRASH/tty.sh; sleep 30" &&
+	sleep 1.5 && tmux -L $sess send-keys -t $sess C-c &&
+	i=0 && while [ ! -s tty.rc ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done;
+	tmux -L $sess kill-server;
+	test_grep "rc=130" tty.rc &&
+	test_grep "cancelled" tty.err &&
 	no_leftovers
 '
 
