@@ -47,7 +47,7 @@ static const char *find_ssh(const struct bld_build_opts *o, const char *id)
 static int fill_mount(struct bld_solver *s, struct bld_mount *m, const char *source,
                       struct cb_err **err)
 {
-    if (source) {
+    if (source && *source) {
         free(m->source);
         m->source = xstrdup(source);
     }

@@ -13,6 +13,8 @@
 #include "regcli.h"
 #include "../builder/argfile.h"
 #include "../builder/build.h"
+#include "../builder/exec/mounts.h"
+#include "../builder/stdin_context.h"
 #include "../oci/layout.h"
 #include "../oci/push.h"
 #include "../base/buf.h"
@@ -26,7 +28,7 @@ struct build_flags {
     struct cb_strv tags, args, labels, outputs, secrets, ssh, filters, unsupported;
     const char *file, *target, *platform, *pull, *progress, *iidfile, *metadata, *network;
     const char *compression, *runtime, *snapshotter, *executor;
-    struct cb_strv arg_files, contexts;
+    struct cb_strv arg_files, contexts, cache_from, cache_to;
     bool no_cache, quiet, load, push, tls_verify;
     long jobs;
 };
@@ -60,8 +62,9 @@ static const struct cli_option opts[] = {
     {0, "push", CLI_OPT_BOOL, &f.push, NULL, "push every -t tag to its registry after the build"},
     {0, "tls-verify", CLI_OPT_BOOL, &f.tls_verify, NULL,
      "verify registry TLS (=false also allows plain HTTP)"},
-    {0, "cache-from", CLI_OPT_LIST, &f.unsupported, "SPEC", NULL},
-    {0, "cache-to", CLI_OPT_LIST, &f.unsupported, "SPEC", NULL},
+    {0, "cache-from", CLI_OPT_LIST, &f.cache_from, "SPEC",
+     "accepted: the cache is the local store (other types are refused)"},
+    {0, "cache-to", CLI_OPT_LIST, &f.cache_to, "SPEC", "accepted likewise"},
     {0, "build-context", CLI_OPT_LIST, &f.contexts, "NAME=VALUE",
      "a named context: DIR, docker-image://REF or oci-layout://DIR[:TAG]"},
     {0, "add-host", CLI_OPT_LIST, &f.unsupported, "SPEC", NULL},
@@ -144,16 +147,53 @@ static int load_arg_files(const struct cb_strv *files, struct cb_strv *args, str
     return 0;
 }
 
+/* --cache-from/--cache-to: cbuild's cache is its local store, always used.
+ * An image reference (or type=registry/inline) is accepted with a note that
+ * it adds nothing; any other cache type is refused by name. */
+static int check_cache_flags(const char *flag, const struct cb_strv *v, struct cb_err **err)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        const char *s = v->v[i], *type = strstr(s, "type=");
+        size_t n = type ? strcspn(type + 5, ",") : 0;
+        if (type && !(n == 8 && !strncmp(type + 5, "registry", 8)) &&
+            !(n == 6 && !strncmp(type + 5, "inline", 6)) &&
+            !(n == 5 && !strncmp(type + 5, "local", 5)))
+            return cb_fail(err, CB_EUNSUPPORTED, 0,
+                           "%s '%s': cache type '%.*s' is not supported (cbuild caches every step "
+                           "in its local store)",
+                           flag, s, (int)n, type + 5);
+        if (type && n == 5 && strstr(s, "src=") && !strcmp(flag, "--cache-from"))
+            return cb_fail(err, CB_EUNSUPPORTED, 0,
+                           "%s '%s': importing a local cache directory is not supported (cbuild "
+                           "caches every step in its local store)",
+                           flag, s);
+        fprintf(stderr,
+                "note: %s %s: the build cache is cbuild's local store, which every build "
+                "uses\n",
+                flag, s);
+    }
+    return 0;
+}
+
 static int check_flags(struct bld_build_opts *o, struct cb_strv *ctx, struct cb_err **err)
 {
     if (f.unsupported.n)
-        return cb_fail(err, CB_EUNSUPPORTED, 0,
-                       "--cache-from, --cache-to, --build-context, "
-                       "--add-host and --build-arg-file are not supported yet");
+        return cb_fail(err, CB_EUNSUPPORTED, 0, "--add-host is not supported yet");
+    if (check_cache_flags("--cache-from", &f.cache_from, err) < 0 ||
+        check_cache_flags("--cache-to", &f.cache_to, err) < 0)
+        return -CB_EUNSUPPORTED;
     if (f.push && f.tags.n == 0)
         return cb_fail(err, CB_EINVAL, 0, "--push needs at least one -t NAME to push to");
     if (ctx->n != 1)
         return cb_fail(err, CB_EINVAL, 0, "build needs exactly one CONTEXT argument");
+    if (f.platform) {
+        struct oci_platform p;
+        oci_platform_init(&p);
+        int rc = oci_platform_parse(f.platform, &p, err);
+        oci_platform_release(&p);
+        if (rc < 0)
+            return cb_wrap(err, "--platform");
+    }
     if (f.pull && bld_pull_policy_parse(f.pull, &o->pull, err) < 0)
         return -CB_EINVAL;
     if (f.compression && oci_compression_parse(f.compression, &o->compression, err) < 0)
@@ -172,8 +212,10 @@ struct build_run {
     struct bld_build_opts o;
     struct bld_output *outs;
     struct bld_named_context *contexts;
+    struct bld_secret_src *secrets;
     struct cli_reg reg; /* registry options: insecure hosts from the environment */
     bool built, reg_init;
+    char *stdin_dir; /* context '-': where it was unpacked */
     struct cb_buf stdin_df;
 };
 
@@ -184,6 +226,19 @@ static int prepare(struct build_run *b, struct cb_err **err)
 
     if (check_flags(o, &b->ctx, err) < 0)
         return -CB_EINVAL;
+    if (!strcmp(b->ctx.v[0], "-")) {
+        const char *tmp = getenv("TMPDIR");
+        if (f.file && !strcmp(f.file, "-"))
+            return cb_fail(err, CB_EINVAL, 0, "the context and -f cannot both be '-' (stdin)");
+        if (bld_stdin_context(0, tmp && *tmp ? tmp : "/tmp", &b->stdin_dir, &b->stdin_df, err) < 0)
+            return cb_wrap(err, "context '-'");
+        if (b->stdin_df.len) {
+            o->dockerfile_text = cb_buf_str(&b->stdin_df);
+            o->dockerfile_len = b->stdin_df.len;
+        }
+        free(b->ctx.v[0]);
+        b->ctx.v[0] = xstrdup(b->stdin_dir);
+    }
     if (load_arg_files(&f.arg_files, &f.args, err) < 0)
         return -CB_EINVAL;
     env_args(&f.args);
@@ -212,7 +267,9 @@ static int prepare(struct build_run *b, struct cb_err **err)
             return cb_fail(err, CB_EINVAL, 0, "SOURCE_DATE_EPOCH '%s' is not a number of seconds",
                            epoch);
     }
-    if (f.file && !strcmp(f.file, "-")) {
+    if (o->dockerfile_text) {
+        /* context '-' gave the Dockerfile */
+    } else if (f.file && !strcmp(f.file, "-")) {
         if (cb_read_all(0, &b->stdin_df, err) < 0)
             return cb_wrap(err, "-f -");
         o->dockerfile_text = cb_buf_str(&b->stdin_df);
@@ -232,6 +289,13 @@ static int prepare(struct build_run *b, struct cb_err **err)
             return cb_err_rc(err);
     o->contexts = b->contexts;
     o->n_contexts = f.contexts.n;
+    b->secrets = xcalloc(f.secrets.n + 1, sizeof(*b->secrets));
+    for (size_t i = 0; i < f.secrets.n; i++)
+        if (bld_secret_parse(f.secrets.v[i], &b->secrets[i].id, &b->secrets[i].path,
+                             &b->secrets[i].value, err) < 0)
+            return cb_wrap(err, "--secret");
+    o->secrets = b->secrets;
+    o->n_secrets = f.secrets.n;
     return 0;
 }
 
@@ -315,8 +379,18 @@ int cmd_build(int argc, char **argv, struct cli_env *env)
     for (size_t i = 0; b.contexts && i < f.contexts.n; i++)
         bld_named_context_release(&b.contexts[i]);
     free(b.contexts);
+    for (size_t i = 0; b.secrets && i < f.secrets.n; i++) {
+        free(b.secrets[i].id);
+        free(b.secrets[i].path);
+        free(b.secrets[i].value);
+    }
+    free(b.secrets);
     cb_buf_release(&b.stdin_df);
     cb_strv_release(&b.ctx);
+    if (b.stdin_dir) {
+        cb_rm_rf(b.stdin_dir, NULL);
+        free(b.stdin_dir);
+    }
     if (b.reg_init)
         cli_reg_release(&b.reg);
     if (rc == 1)
@@ -324,8 +398,11 @@ int cmd_build(int argc, char **argv, struct cli_env *env)
     if (rc < 0 && !err)
         return 2; /* a usage error, already printed */
     if (rc < 0 && b.built) {
+        int status = err->code == CB_EINTR ? 130 : 1;
+        if (mode == CLI_PROGRESS_RAWJSON)
+            cli_progress_json_error(stderr, err, status);
         cli_report(err);
-        return err->code == CB_EINTR ? 130 : 1;
+        return status;
     }
     return rc < 0 ? cli_report(err) : 0;
 }

@@ -37,4 +37,8 @@ enum cli_progress_mode cli_progress_mode(const struct cli_progress *p);
 void cli_progress_json_write(FILE *out, const struct cb_progress_event *ev, double now,
                              double started);
 
+/* The final rawjson line of a failed run: {"error":{"message","category",
+ * "exit"}}, so tools can tell auth and registry failures from failed steps. */
+void cli_progress_json_error(FILE *out, const struct cb_err *err, int exit_status);
+
 #endif

@@ -102,3 +102,17 @@ void cli_progress_json_write(FILE *out, const struct cb_progress_event *ev, doub
     cb_buf_release(&b);
     json_decref(root);
 }
+
+void cli_progress_json_error(FILE *out, const struct cb_err *err, int exit_status)
+{
+    json_t *root =
+        json_pack("{s{sssssi}}", "error", "message", err && err->msg ? err->msg : "", "category",
+                  cb_errc_name(err ? err->code : CB_EBUG), "exit", exit_status);
+    struct cb_buf b;
+
+    cb_buf_init(&b, 16 << 20);
+    if (root && cb_json_dump_canonical(root, &b, NULL) == 0)
+        fprintf(out, "%s\n", b.data);
+    cb_buf_release(&b);
+    json_decref(root);
+}
