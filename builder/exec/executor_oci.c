@@ -222,10 +222,14 @@ static int finish(struct step *s, int status, bool cancelled, struct bld_exec_re
         return cb_fail(err, CB_EINTR, 0, "%s%sstep cancelled", s->req->label ? s->req->label : "",
                        s->req->label ? ": " : "");
     if (!started && res->exit_code != 0) {
-        const char *last = res->tail ? res->tail : "";
-        const char *nl = strrchr(last, '\n');
+        cleanup_free char *last = xstrdup(res->tail ? res->tail : "");
+        size_t n = strlen(last);
+        char *nl;
+        while (n && (last[n - 1] == '\n' || last[n - 1] == ' '))
+            last[--n] = '\0';
+        nl = strrchr(last, '\n');
         return cb_fail(err, CB_ERUNTIME, 0, "runtime '%s' failed (status %d): %s",
-                       s->ex->runtime_path, res->exit_code, nl && nl[1] ? nl + 1 : last);
+                       s->ex->runtime_path, res->exit_code, nl ? nl + 1 : last);
     }
     if (res->exit_code != 0) {
         cleanup_free char *msg = bld_exec_failure_msg(s->req->label, s->req->argv, res->exit_code);

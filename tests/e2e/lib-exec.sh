@@ -102,8 +102,9 @@ test_expect_success EXEC 'a failing step reports its exit code and label' '
 '
 
 test_expect_success EXEC 'a command that does not exist fails cleanly' '
-	test_must_fail run -- /no/such/cmd 2>err &&
-	test_grep "^error: " err &&
+	test_exit_code 1 run -- /no/such/cmd 2>err &&
+	test_grep "^error: runtime .* failed (status 1): .*no/such/cmd" err &&
+	test "$(grep -c . err)" = 1 &&
 	no_leftovers
 '
 
