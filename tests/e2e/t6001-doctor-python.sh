@@ -34,18 +34,6 @@ debian_python_image() {
 	rm -rf "$1" && cp -a "$_cache" "$1"
 }
 
-# run_as_config IMAGE CMD...: run CMD in IMAGE as its USER, with its ENV
-# and WORKDIR, the way a runtime would start it.
-run_as_config() {
-	_img=$1
-	shift
-	cbuild inspect "$_img" >cfg.json &&
-	set -- --image "$_img" -u "$(jq -r '.[0].Config.config.User // "0"' cfg.json)" \
-		-w "$(jq -r '.[0].Config.config.WorkingDir // "/"' cfg.json)" \
-		$(jq -r '.[0].Config.config.Env[]? | "-e\n" + .' cfg.json) -- "$@" &&
-	cbuild debug run "$@"
-}
-
 test_have_prereq ROOT,RUNTIME,UMOCI && debian_python_image debpy && test_set_prereq DEBPY
 
 test_expect_success DEBPY 'the Debian python base goes into the store and has no findings' '
@@ -58,7 +46,7 @@ test_expect_success DEBPY 'the app done right has no findings and starts' '
 	cbuild build -q -t py-right "$FIX/doctor-python-right" >/dev/null &&
 	cbuild doctor --strict py-right >out &&
 	test ! -s out &&
-	run_as_config py-right hello-server >run.out &&
+	cbuild run py-right >run.out &&
 	test_grep "hello server up" run.out
 '
 
@@ -78,7 +66,8 @@ test_expect_success DEBPY 'the trap: exactly which modules are unimportable, and
 '
 
 test_expect_success DEBPY 'the trap fails at run time as the doctor says' '
-	test_must_fail run_as_config py python3 -c "import hello" >err 2>&1 &&
+	test_must_fail cbuild run py >err 2>&1 &&
+	test_must_fail cbuild run py python3 -c "import hello" >err 2>&1 &&
 	test_grep "No module named .hello." err
 '
 
@@ -91,7 +80,7 @@ test_expect_success DEBPY '--fixup=userbase,path sets PYTHONUSERBASE and PATH; t
 	cbuild inspect py-fixed >i.json &&
 	test "$(jq ".[0].Manifest.layers | length" i.json)" = "$(cbuild inspect py | jq ".[0].Manifest.layers | length")" &&
 	jq -e ".[0].Config.history[-1].empty_layer" i.json >/dev/null &&
-	run_as_config py-fixed hello-server >run.out &&
+	cbuild run py-fixed >run.out &&
 	test_grep "hello server up" run.out
 '
 
