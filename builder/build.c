@@ -26,6 +26,7 @@ void bld_build_result_release(struct bld_build_result *r)
 {
     oci_descriptor_release(&r->manifest);
     cb_strv_release(&r->unused_args);
+    cb_strv_release(&r->stage_times);
 }
 
 void bld_output_release(struct bld_output *o)
@@ -510,6 +511,14 @@ int bld_build(struct oci_store *store, const struct bld_build_opts *o, struct bl
     if (rc == 0) {
         res->steps_run = s.steps_run;
         res->steps_cached = s.steps_cached;
+        for (size_t i = 0; i < s.g->n_order; i++) {
+            size_t k = s.g->order[i];
+            if (s.df->stages[k].name)
+                cb_strv_pushf(&res->stage_times, "%s %.2f", s.df->stages[k].name,
+                              s.runs[k].seconds);
+            else
+                cb_strv_pushf(&res->stage_times, "stage-%zu %.2f", k, s.runs[k].seconds);
+        }
         for (size_t i = 0; i < s.unused.n; i++)
             cb_strv_push(&res->unused_args, s.unused.v[i]);
         if (s.unused.n) {

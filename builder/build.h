@@ -111,6 +111,7 @@ struct bld_build_result {
     struct oci_digest config;       /* the image ID */
     struct cb_strv unused_args;     /* --build-arg names no stage consumed */
     int steps_run, steps_cached;
+    struct cb_strv stage_times; /* "NAME SECONDS" per stage that ran, in order */
 };
 void bld_build_result_release(struct bld_build_result *r);
 

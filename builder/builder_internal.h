@@ -31,6 +31,7 @@ struct bld_stage_run {
     struct bld_state state; /* final state once done */
     bool started, done, failed;
     struct cb_strv final_env; /* env after the stage (for FROM <stage> expansion) */
+    double seconds;           /* wall time the stage took */
 };
 
 struct bld_shared {

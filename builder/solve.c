@@ -341,7 +341,14 @@ static void *worker(void *arg)
         s->runs[pick].started = true;
         pthread_mutex_unlock(&s->lock);
 
-        rc = run_stage(s, pick, &e);
+        {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            rc = run_stage(s, pick, &e);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            s->runs[pick].seconds =
+                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        }
 
         pthread_mutex_lock(&s->lock);
         s->runs[pick].done = rc == 0;

@@ -299,6 +299,26 @@ static int prepare(struct build_run *b, struct cb_err **err)
     return 0;
 }
 
+/* The last lines of the progress output: digest, ID, steps and per-stage
+ * times. */
+static char *summary(const struct bld_build_result *r)
+{
+    char md[OCI_DIGEST_STR_MAX], id[OCI_DIGEST_STR_MAX];
+    struct cb_buf b;
+
+    cb_buf_init(&b, 1 << 20);
+    cb_buf_addf(&b, NULL, "image %s (config %s)\nsteps: %d run, %d cached\nstages:",
+                oci_digest_fmt(&r->manifest.digest, md), oci_digest_fmt(&r->config, id),
+                r->steps_run, r->steps_cached);
+    for (size_t i = 0; i < r->stage_times.n; i++) {
+        const char *sp = strrchr(r->stage_times.v[i], ' ');
+        cb_buf_addf(&b, NULL, "%s %.*s %ss", i ? "," : "", (int)(sp - r->stage_times.v[i]),
+                    r->stage_times.v[i], sp + 1);
+    }
+    cb_buf_addc(&b, '\n', NULL);
+    return cb_buf_detach(&b, NULL);
+}
+
 /* --push: the built image to every tag, blobs once, as `cbuild push` does. */
 static int push(struct oci_store *store, const struct oci_descriptor *desc, bool quiet,
                 struct cb_err **err)
@@ -345,7 +365,13 @@ static int run(struct build_run *b, struct cli_env *env, int mode, struct cb_err
     b->o.progress = cli_progress_sink(prog);
     rc = bld_build(store, &b->o, &res, err);
     b->built = true; /* from here on a failure is a failed build: status 1 */
-    cli_progress_finish(prog, NULL);
+    if (rc == 0) {
+        char *sum = summary(&res);
+        cli_progress_finish(prog, sum);
+        free(sum);
+    } else {
+        cli_progress_finish(prog, NULL);
+    }
     cli_progress_free(prog);
     if (rc == 0 && f.push)
         rc = push(store, &res.manifest, mode == CLI_PROGRESS_QUIET, err);

@@ -141,15 +141,19 @@ static void plain_event(struct cli_progress *p, const struct cb_progress_event *
         else
             fprintf(p->out, "#%d ERROR: %s\n", s->id, ev->text ? ev->text : "failed");
         break;
-    case CB_PROGRESS_BYTES:
+    case CB_PROGRESS_BYTES: {
+        double el = t - s->started;
+        double rate = el > 0.01 ? (double)ev->current / 1e6 / el : 0;
         plain_header(p, s);
         if (ev->total >= 0)
-            fprintf(p->out, "#%d %s %.2fMB / %.2fMB %.1fs\n", s->id, ev->text ? ev->text : "",
-                    (double)ev->current / 1e6, (double)ev->total / 1e6, t - s->started);
+            fprintf(p->out, "#%d %s %.2fMB / %.2fMB %.1fMB/s %.1fs\n", s->id,
+                    ev->text ? ev->text : "", (double)ev->current / 1e6, (double)ev->total / 1e6,
+                    rate, el);
         else
-            fprintf(p->out, "#%d %s %.2fMB %.1fs\n", s->id, ev->text ? ev->text : "",
-                    (double)ev->current / 1e6, t - s->started);
+            fprintf(p->out, "#%d %s %.2fMB %.1fMB/s %.1fs\n", s->id, ev->text ? ev->text : "",
+                    (double)ev->current / 1e6, rate, el);
         break;
+    }
     case CB_PROGRESS_WARNING:
         fprintf(p->out, "WARNING: %s\n", ev->text ? ev->text : "");
         break;
