@@ -128,7 +128,7 @@ static int prepare_state(struct step *s, struct cb_err **err)
 
 static int plan_mounts(struct step *s, struct cb_err **err)
 {
-    struct bld_mount_ctx ctx = {s->dir, s->bundle, s->ex->opts.cache_dir};
+    struct bld_mount_ctx ctx = {s->dir, s->bundle, s->ex->opts.cache_dir, s->ex->opts.cancel_fd};
     cleanup_free char *hosts = cb_path_join(s->bundle, "hosts");
     cleanup_free char *resolv = cb_path_join(s->bundle, "resolv.conf");
     bld_mount_plan_add(&s->plan, "/etc/resolv.conf", "bind", resolv, "rbind,ro");

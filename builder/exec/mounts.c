@@ -1,6 +1,7 @@
 /* mounts.c - RUN --mount specs: parsing and the per-step mount plan. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,7 +309,7 @@ static int cache_create(const char *dir, const struct bld_mount *m, struct cb_er
 
 /* Lock the cache as its sharing mode says; *busy when private found it held. */
 static int cache_lock(struct bld_mount_plan *p, const char *dir, const struct bld_mount *m,
-                      bool *busy, struct cb_err **err)
+                      int cancel_fd, bool *busy, struct cb_err **err)
 {
     cleanup_free char *lock = xasprintf("%s.lock", dir);
     cleanup_close int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -318,11 +319,15 @@ static int cache_lock(struct bld_mount_plan *p, const char *dir, const struct bl
     *busy = false;
     if (fd < 0)
         return cb_fail(err, CB_EIO, errno, "open '%s'", lock);
-    while (flock(fd, op) < 0) {
-        if (errno == EWOULDBLOCK)
+    /* never block in flock: poll, so that Ctrl-C can stop the wait */
+    while (flock(fd, op | LOCK_NB) < 0) {
+        struct pollfd pfd = {.fd = cancel_fd, .events = POLLIN};
+        if (errno == EWOULDBLOCK && (op & LOCK_NB))
             return *busy = true, 0;
-        if (errno != EINTR)
+        if (errno != EWOULDBLOCK && errno != EINTR)
             return cb_fail(err, CB_EIO, errno, "lock cache '%s'", m->id);
+        if (poll(&pfd, 1, 50) > 0)
+            return cb_fail(err, CB_EINTR, 0, "waiting for cache '%s': cancelled", m->id);
     }
     XGROW(p->locks, p->n_locks + 1, p->alloc_locks);
     p->locks[p->n_locks++] = TAKE_FD(fd);
@@ -338,7 +343,8 @@ static int plan_cache(struct bld_mount_plan *p, const struct bld_mount *m, size_
     bool busy = false;
     oci_digest_of(m->id, strlen(m->id), &d);
     dir = cb_path_join(ctx->cache_dir, oci_digest_hex(&d, hex));
-    if (cb_mkdir_p(ctx->cache_dir, 0700, err) < 0 || cache_lock(p, dir, m, &busy, err) < 0)
+    if (cb_mkdir_p(ctx->cache_dir, 0700, err) < 0 ||
+        cache_lock(p, dir, m, ctx->cancel_fd, &busy, err) < 0)
         return cb_err_rc(err);
     if (busy) { /* private and in use: a throw-away instance for this step */
         free(dir);

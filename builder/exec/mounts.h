@@ -118,6 +118,7 @@ struct bld_mount_ctx {
     const char *step_dir;  /* on disk, removed after the step */
     const char *bundle;    /* the bundle dir (a tmpfs during the step) */
     const char *cache_dir; /* ROOT/cache-mounts */
+    int cancel_fd;         /* -1, or readable to give up waiting for a locked cache */
 };
 
 void bld_mount_plan_init(struct bld_mount_plan *p);

@@ -96,7 +96,7 @@ TEST(mounts_plan_cache_persists_and_is_owned)
     cleanup_err struct cb_err *err = NULL;
     struct bld_mount m;
     struct bld_mount_plan p;
-    struct bld_mount_ctx ctx = {"step", "bundle", "caches"};
+    struct bld_mount_ctx ctx = {"step", "bundle", "caches", -1};
     struct stat st;
     if (getuid() != 0)
         SKIP("needs root to chown");
@@ -120,7 +120,7 @@ TEST(mounts_plan_private_cache_in_use_gets_its_own_dir)
     cleanup_err struct cb_err *err = NULL;
     struct bld_mount m;
     struct bld_mount_plan p1, p2;
-    struct bld_mount_ctx ctx = {"step", "bundle", "caches"};
+    struct bld_mount_ctx ctx = {"step", "bundle", "caches", -1};
     ASSERT_OK(cb_mkdir_p("step", 0700, &err), err);
     ASSERT_OK(bld_mount_parse("type=cache,target=/c,sharing=private", &m, &err), err);
     m.uid = getuid();
@@ -141,7 +141,7 @@ TEST(mounts_plan_secret_file_on_bundle_and_env)
     cleanup_err struct cb_err *err = NULL;
     struct bld_mount m[2];
     struct bld_mount_plan p;
-    struct bld_mount_ctx ctx = {"step", "bundle", "caches"};
+    struct bld_mount_ctx ctx = {"step", "bundle", "caches", -1};
     char *s;
     ASSERT_OK(bld_mount_parse("type=secret,id=tok,mode=0440", &m[0], &err), err);
     ASSERT_OK(bld_mount_parse("type=secret,id=e,env=TOKEN", &m[1], &err), err);
@@ -173,11 +173,35 @@ TEST(mounts_plan_required_secret_missing)
     cleanup_err struct cb_err *err = NULL;
     struct bld_mount m;
     struct bld_mount_plan p;
-    struct bld_mount_ctx ctx = {"step", "bundle", "caches"};
+    struct bld_mount_ctx ctx = {"step", "bundle", "caches", -1};
     ASSERT_OK(bld_mount_parse("type=secret,id=need,required=true", &m, &err), err);
     bld_mount_plan_init(&p);
     ASSERT_FAILS(bld_mount_plan_build(&p, &m, 1, &ctx, &err), err, CB_ENOTFOUND,
                  "secret need: not provided");
     bld_mount_plan_release(&p);
     bld_mount_release(&m);
+}
+
+TEST(mounts_plan_locked_cache_wait_can_be_cancelled)
+{
+    cleanup_err struct cb_err *err = NULL;
+    struct bld_mount m;
+    struct bld_mount_plan p1, p2;
+    int cancel[2];
+    ASSERT_INT_EQ(pipe(cancel), 0);
+    struct bld_mount_ctx ctx = {"step", "bundle", "caches", cancel[0]};
+    ASSERT_OK(cb_mkdir_p("step", 0700, &err), err);
+    ASSERT_OK(bld_mount_parse("type=cache,target=/c,sharing=locked", &m, &err), err);
+    m.uid = getuid();
+    m.gid = getgid();
+    bld_mount_plan_init(&p1);
+    bld_mount_plan_init(&p2);
+    ASSERT_OK(bld_mount_plan_build(&p1, &m, 1, &ctx, &err), err);
+    ASSERT_INT_EQ(write(cancel[1], "x", 1), 1); /* Ctrl-C while the second one waits */
+    ASSERT_FAILS(bld_mount_plan_build(&p2, &m, 1, &ctx, &err), err, CB_EINTR, "cancelled");
+    bld_mount_plan_release(&p1);
+    bld_mount_plan_release(&p2);
+    bld_mount_release(&m);
+    close(cancel[0]);
+    close(cancel[1]);
 }
