@@ -107,9 +107,13 @@ e2e: build/asan/cbuild build/rel/cbuild
 	@CBUILD=$(SRCDIR)/build/asan/cbuild sh tests/run-suites.sh e2e tests/e2e/t[0-9]*.sh
 
 # make test: every suite, one summary line at the end.
+# The conformance vectors (../shared) run as one more suite; they skip
+# themselves when ../shared is absent.
 test: deps
-	@$(MAKE) --no-print-directory -j2 asan $(UNIT_BINS)
-	@CBUILD=$(SRCDIR)/build/asan/cbuild sh tests/run-suites.sh all $(UNIT_BINS) -- tests/e2e/t[0-9]*.sh
+	@$(MAKE) --no-print-directory -j2 asan $(UNIT_BINS) conformance-runners
+	@CBUILD=$(SRCDIR)/build/asan/cbuild CONF_BIN=$(SRCDIR)/build/conformance \
+		CONFORMANCE_DIR=$(SRCDIR)/../shared/conformance \
+		sh tests/run-suites.sh all $(UNIT_BINS) -- tests/e2e/t[0-9]*.sh tests/conformance/run.sh
 
 # ---------------------------------------------------------------- deps
 deps:

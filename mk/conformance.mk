@@ -25,3 +25,6 @@ conformance: $(CONF_RUNNERS)
 	@CBUILD=$(SRCDIR)/build/rel/cbuild CONF_BIN=$(SRCDIR)/build/conformance \
 		CONFORMANCE_DIR=$(SRCDIR)/../shared/conformance sh tests/conformance/run.sh
 .SECONDARY: $(patsubst %,%.o,$(CONF_RUNNERS))
+
+conformance-runners: $(CONF_RUNNERS)
+.PHONY: conformance-runners
