@@ -63,9 +63,9 @@ int bld_runtime_find(const char *name, char **path, bool *is_crun, struct cb_err
         if (!p)
             return cb_fail(err, CB_ENOTFOUND, 0, "no OCI runtime found: install crun or runc");
     } else if (strchr(name, '/')) {
-        if (access(name, X_OK) < 0)
+        /* absolute: the helper may chdir before it execs the runtime */
+        if (access(name, X_OK) < 0 || !(p = realpath(name, NULL)))
             return cb_fail(err, CB_ENOTFOUND, errno, "runtime '%s'", name);
-        p = xstrdup(name);
     } else if (!(p = search_path(name))) {
         return cb_fail(err, CB_ENOTFOUND, 0, "runtime '%s' not found in PATH", name);
     }

@@ -37,7 +37,7 @@ TEST(runtime_find_by_name_path_and_detect_order)
     ASSERT(!crun && strstr(path, "/bin/runc"));
     free(path), path = NULL;
     ASSERT_OK(bld_runtime_find("bin/runc", &path, &crun, &err), err);
-    ASSERT_STR_EQ(path, "bin/runc");
+    ASSERT(path[0] == '/' && strstr(path, "/bin/runc"));
 }
 
 TEST(runtime_find_missing_is_not_found)
