@@ -45,8 +45,13 @@ static char *search_path(const char *name)
         if (next)
             *next++ = '\0';
         cand = cb_path_join(*dir ? dir : ".", name);
-        if (access(cand, X_OK) == 0)
-            return cand;
+        if (access(cand, X_OK) == 0) {
+            char *abs = realpath(cand, NULL);
+            free(cand);
+            if (abs)
+                return abs;
+            continue;
+        }
         free(cand);
     }
     return NULL;
