@@ -62,9 +62,10 @@ int bld_runtime_find(const char *name, char **path, bool *is_crun, struct cb_err
     const char *base;
     char *p = NULL;
     if (!name || !*name) {
-        p = search_path("crun");
+        name = "crun";
+        p = search_path(name);
         if (!p)
-            p = search_path("runc");
+            p = search_path(name = "runc");
         if (!p)
             return cb_fail(err, CB_ENOTFOUND, 0, "no OCI runtime found: install crun or runc");
     } else if (strchr(name, '/')) {
@@ -74,7 +75,8 @@ int bld_runtime_find(const char *name, char **path, bool *is_crun, struct cb_err
     } else if (!(p = search_path(name))) {
         return cb_fail(err, CB_ENOTFOUND, 0, "runtime '%s' not found in PATH", name);
     }
-    base = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
+    /* by the name asked for, not the symlink's target */
+    base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
     *is_crun = !strncmp(base, "crun", 4);
     *path = p;
     return 0;
