@@ -1,4 +1,4 @@
-/* cmd_doctor.c - `cbuild doctor [--format text|json] [--strict] IMAGE` and
+/* cmd_doctor.c - `cbuild doctor [--format text|json] [--strict] [--exec] IMAGE` and
  * `cbuild doctor --fixup=LIST IMAGE -t NEWNAME`: check an image of the store
  * for runtime traps (builder/doctor/doctor.h), or apply fixups to it as one
  * extra layer (builder/doctor/fixup.h) and check the result. */
@@ -10,6 +10,7 @@
 #include "../base/cleanup.h"
 #include "../builder/doctor/doctor.h"
 #include "../builder/doctor/fixup.h"
+#include "../builder/runimage.h"
 #include "../oci/store.h"
 #include "../base/banned.h"
 
@@ -18,7 +19,31 @@ struct doctor_args {
     const char *fixup;
     const char *tag;
     bool strict;
+    bool exec;
+    struct oci_store *store;
+    const char *image;
 };
+
+static void collect(void *userdata, const char *data, size_t len)
+{
+    cb_buf_add(userdata, data, len, NULL); /* bounded: the rest is dropped */
+}
+
+/* --exec: run argv in the image as it starts (USER, ENV, WORKDIR). */
+static int run_probe(void *userdata, char *const *argv, size_t argc, int *status,
+                     struct cb_buf *out, struct cb_err **err)
+{
+    const struct doctor_args *a = userdata;
+    struct bld_run_image_opts o = {.image = a->image,
+                                   .entrypoint = "",
+                                   .args = argv,
+                                   .n_args = argc,
+                                   .network = 1,
+                                   .cancel_fd = -1,
+                                   .output = collect,
+                                   .output_data = out};
+    return bld_run_image(a->store, &o, status, err);
+}
 
 static int fixup(struct oci_store *store, const char *image, const struct doctor_args *a,
                  struct cb_err **err)
@@ -59,6 +84,7 @@ int cmd_doctor(int argc, char **argv, struct cli_env *env)
         {0, "fixup", CLI_OPT_STRING, &a.fixup, "LIST",
          "apply fixups (home,userbase,path,ownership or all) as a new image; needs -t"},
         {'t', "tag", CLI_OPT_STRING, &a.tag, "NAME", "name of the fixed-up image"},
+        {0, "exec", CLI_OPT_BOOL, &a.exec, NULL, "confirm findings by running probes in the image"},
         {0},
     };
     const struct cli_usage u = {"cbuild doctor [OPTIONS] IMAGE",
@@ -68,6 +94,7 @@ int cmd_doctor(int argc, char **argv, struct cli_env *env)
     cleanup_strv_s struct cb_strv args = CB_STRV_INIT;
     cleanup_store struct oci_store *store = NULL;
     cleanup_findings struct bld_findings f = {0};
+    struct bld_doctor_opts o = {0};
     cleanup_err struct cb_err *err = NULL;
     int rc = cli_parse(argc, argv, &u, 0, &args);
 
@@ -85,7 +112,11 @@ int cmd_doctor(int argc, char **argv, struct cli_env *env)
     if (a.fixup && fixup(store, args.v[0], &a, &err) < 0)
         return cli_report(err);
     bld_findings_init(&f);
-    if (bld_doctor_image(store, a.fixup ? a.tag : args.v[0], NULL, &f, &err) < 0 ||
+    a.store = store;
+    a.image = a.fixup ? a.tag : args.v[0];
+    o.exec = a.exec ? run_probe : NULL;
+    o.exec_data = &a;
+    if (bld_doctor_image(store, a.image, &o, &f, &err) < 0 ||
         report(&f, !strcmp(a.format, "json"), &err) < 0)
         return cli_report(err);
     return bld_findings_status(&f, a.strict);

@@ -4,6 +4,7 @@
  * tree that is not the runtime user's effective user base (PYTHONUSERBASE,
  * else HOME/.local: python's site.py rule) makes its modules unimportable;
  * console scripts in a tree's bin/ need that dir on PATH. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,18 @@ static bool ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
     return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* A name python can import: letters, digits and '_', not starting with a
+ * digit. */
+static bool is_identifier(const char *n)
+{
+    if (!*n || isdigit((unsigned char)*n))
+        return false;
+    for (; *n; n++)
+        if (!isalnum((unsigned char)*n) && *n != '_')
+            return false;
+    return true;
 }
 
 /* Top-level importable names of a site-packages dir, and its dists. */
@@ -40,7 +53,7 @@ static void scan_site(struct bld_rootfs *fs, struct doc_pytree *t)
             cb_strv_push_take(&t->modules, xstrndup(n, strlen(n) - 3));
         else if (ends_with(n, ".so"))
             cb_strv_push_take(&t->modules, xstrndup(n, strcspn(n, ".")));
-        else if (!strchr(n, '.') && bld_rootfs_stat(fs, p, true, &st, NULL, &e2) == 0 &&
+        else if (is_identifier(n) && bld_rootfs_stat(fs, p, true, &st, NULL, &e2) == 0 &&
                  S_ISDIR(st.mode))
             cb_strv_push(&t->modules, n);
     }

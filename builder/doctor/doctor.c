@@ -271,6 +271,7 @@ int bld_doctor_check(const struct oci_image *img, struct bld_rootfs *fs,
                      const struct bld_doctor_opts *o, struct bld_findings *out, struct cb_err **err)
 {
     static const struct bld_doctor_opts none = {0};
+    size_t first = out->n;
     struct doc_facts f;
     int r;
 
@@ -289,6 +290,8 @@ int bld_doctor_check(const struct oci_image *img, struct bld_rootfs *fs,
         r = doc_check_secrets(&f, out, err);
     if (r >= 0)
         r = doc_check_args(&f, o ? o : &none, out, err);
+    if (r >= 0 && o && o->exec)
+        r = doc_exec_probes(&f, o, out, first, err);
     doc_facts_release(&f);
     return r < 0 ? cb_wrap(err, "doctor") : 0;
 }

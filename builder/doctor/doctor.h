@@ -85,6 +85,13 @@ struct bld_doctor_arg {
     bool overridden;           /* --build-arg gave a value */
 };
 
+/* Runs argv (argc words) in the image as it would start: its USER, ENV and
+ * WORKDIR, no ENTRYPOINT; the output (stdout and stderr) is appended to out
+ * and the exit status stored in *status.  A negative return means the run
+ * itself failed. */
+typedef int (*bld_doctor_exec_fn)(void *userdata, char *const *argv, size_t argc, int *status,
+                                  struct cb_buf *out, struct cb_err **err);
+
 struct bld_doctor_opts {
     /* Build info, for the baked-in build-arg check (all may be empty). */
     const struct bld_doctor_arg *args;
@@ -93,6 +100,13 @@ struct bld_doctor_opts {
      * made; their files are the ones scanned for arg defaults. */
     const size_t *stage_layers;
     size_t n_stage_layers;
+    /* --exec: when set, findings that a command can confirm (modules that
+     * do not import, a program not on PATH, HOME or npm's cache not
+     * writable) are probed by running it; the outcome goes into the
+     * finding's "exec" evidence, and a finding the run does not reproduce
+     * becomes a warning. */
+    bld_doctor_exec_fn exec;
+    void *exec_data;
 };
 
 /* Run every check on img (the image config) over fs; findings are appended

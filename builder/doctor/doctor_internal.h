@@ -96,6 +96,10 @@ int doc_check_secrets(struct doc_facts *f, struct bld_findings *out, struct cb_e
 int doc_check_args(struct doc_facts *f, const struct bld_doctor_opts *o, struct bld_findings *out,
                    struct cb_err **err);
 
+/* doctor_exec.c: probe the findings from first on with o->exec. */
+int doc_exec_probes(struct doc_facts *f, const struct bld_doctor_opts *o, struct bld_findings *out,
+                    size_t first, struct cb_err **err);
+
 /* Node helpers shared with the fixups. */
 bool doc_uses_npm(struct doc_facts *f);
 char *doc_npm_cache(struct doc_facts *f);

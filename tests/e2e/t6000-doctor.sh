@@ -52,6 +52,11 @@ test_expect_success ROOT,RUNTIME,BUSYBOX 'the image'\''s start command fails in 
 	test_must_fail cbuild run home
 '
 
+test_expect_success ROOT,RUNTIME,BUSYBOX '--exec confirms the missing home in the image' '
+	test_exit_code 1 cbuild doctor --exec home >out &&
+	test_grep "^  exec: \[sh, -c, .*\] exited 1: HOME=/home/app is not a writable directory$" out
+'
+
 test_expect_success ROOT,RUNTIME,BUSYBOX '--fixup=home creates the home, sets HOME, and the image passes' '
 	cbuild doctor --fixup=home home -t home-fixed 2>log >out &&
 	test_grep "^fixup: home: created /home/app owned by 1000:1000$" log &&
@@ -81,7 +86,10 @@ test_expect_success ROOT,RUNTIME,BUSYBOX 'node: npm cache and the dropped typesc
 	test "$(jq -r ".[1].evidence.cache" out.json)" = /home/app/.npm &&
 	test "$(jq -r ".[1].evidence.blocked_at" out.json)" = /home &&
 	test "$(jq -r ".[2].message" out.json)" = \
-		"'\''next'\'' loads '\''/srv/next.config.ts'\'', which needs '\''typescript'\'', but '\''/srv/node_modules/typescript'\'' is missing"
+		"'\''next'\'' loads '\''/srv/next.config.ts'\'', which needs '\''typescript'\'', but '\''/srv/node_modules/typescript'\'' is missing" &&
+	test_exit_code 1 cbuild doctor --exec --format json node >out.json &&
+	test "$(jq -r ".[1].evidence.exec" out.json)" = \
+		"[sh, -c, mkdir -p \"\$0\" && test -w \"\$0\", /home/app/.npm] exited 1: mkdir: can'\''t create directory '\''/home/app/'\'': Permission denied"
 '
 
 test_expect_success ROOT,RUNTIME,BUSYBOX 'node: --fixup=all makes the home and npm cache; typescript stays a finding' '

@@ -71,6 +71,15 @@ test_expect_success DEBPY 'the trap fails at run time as the doctor says' '
 	test_grep "No module named .hello." err
 '
 
+test_expect_success DEBPY '--exec confirms the finding by importing the modules in the image' '
+	test_exit_code 1 cbuild doctor --exec --format json py >out.json &&
+	test "$(jq -r ".[1].evidence.exec" out.json)" = \
+		"[python3, -c, import hello] exited 1: ModuleNotFoundError: No module named '\''hello'\''" &&
+	test "$(jq -r ".[1].severity" out.json)" = error &&
+	test "$(jq -r ".[0].evidence.exec" out.json)" = \
+		"[sh, -c, command -v \"\$0\", hello-server] exited 127: (no output)"
+'
+
 test_expect_success DEBPY '--fixup=userbase,path sets PYTHONUSERBASE and PATH; the image passes and starts' '
 	cbuild doctor --fixup=userbase,path py -t py-fixed 2>log >out &&
 	test_grep "^fixup: userbase: PYTHONUSERBASE=/home/app/.local$" log &&

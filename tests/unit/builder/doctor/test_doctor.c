@@ -244,7 +244,8 @@ TEST(doctor_build_arg_default_baked_into_stage_files)
         {"OTHER", "http://127.0.0.1", true}, /* overridden: not reported */
     };
     size_t layers[] = {1};
-    struct bld_doctor_opts o = {args, 2, layers, 1};
+    struct bld_doctor_opts o = {
+        .args = args, .n_args = 2, .stage_layers = layers, .n_stage_layers = 1};
     td_base("r");
     td_file("r/base.js", "http://localhost:8080 in the base is not ours", 0644);
     td_file("stage/app/.next/chunk.js", "fetch(\"http://localhost:8080/api\")", 0644);
@@ -274,4 +275,47 @@ TEST(doctor_json_and_text_output)
     cb_buf_reset(&b);
     ASSERT_OK(bld_findings_text(&f, &b, &err), err);
     ASSERT_STR_EQ(b.data, "error[an-id]: it is 1\n  path: /x\n  fix: do this\n");
+}
+
+/* A fake runtime for --exec: python fails to import, the shell finds the
+ * program (so that finding is not reproduced). */
+static int fake_exec(void *userdata, char *const *argv, size_t argc, int *status,
+                     struct cb_buf *out, struct cb_err **err)
+{
+    struct cb_strv *seen = userdata;
+    cb_strv_push(seen, argv[argc - 1]);
+    if (!strcmp(argv[0], "python3")) {
+        cb_buf_adds(out,
+                    "Traceback (most recent call last):\nModuleNotFoundError: No module "
+                    "named 'uvicorn'\n",
+                    NULL);
+        *status = 1;
+    } else {
+        *status = 0;
+    }
+    return 0;
+}
+
+TEST(doctor_exec_probes_confirm_or_downgrade)
+{
+    cleanup_err struct cb_err *err = NULL;
+    cleanup_image struct oci_image img;
+    cleanup_findings struct bld_findings f;
+    cleanup_strv_s struct cb_strv seen = CB_STRV_INIT;
+    struct bld_doctor_opts o = {.exec = fake_exec, .exec_data = &seen};
+    python_trap();
+    td_file("r/home/app/.local/lib/python3.11/site-packages/not-a-module/x", "", 0644);
+    td_config(&img, "app", (const char *const[]){"uvicorn", NULL}, NULL);
+    cleanup_free char *ids = ids_of(&img, &o, &f, &err);
+    ASSERT_STR_EQ(ids, "cmd-not-found python-user-site python-scripts-not-on-path");
+    ASSERT_INT_EQ(seen.n, 2);
+    ASSERT_STR_EQ(seen.v[0], "uvicorn");             /* command -v "$0" uvicorn */
+    ASSERT_STR_EQ(seen.v[1], "import six, uvicorn"); /* no invalid names */
+    ASSERT_STR_EQ(ev(&f, 0, "exec"),
+                  "[sh, -c, command -v \"$0\", uvicorn] exited 0: not reproduced");
+    ASSERT_INT_EQ(f.v[0].severity, BLD_SEV_WARN);
+    ASSERT_STR_EQ(ev(&f, 1, "exec"), "[python3, -c, import six, uvicorn] exited 1: "
+                                     "ModuleNotFoundError: No module named 'uvicorn'");
+    ASSERT_INT_EQ(f.v[1].severity, BLD_SEV_ERROR);
+    ASSERT(!ev(&f, 2, "exec")); /* no probe for this one */
 }
