@@ -45,6 +45,8 @@ struct oci_compressor {
     struct oci_pgzip *pgzip;
     z_stream *z;
     ZSTD_CCtx *zc;
+    unsigned char zpend; /* zstd: the held-back last byte (see zstd_write) */
+    bool zpend_set;
     unsigned char *buf; /* IO_CHUNK bytes of compressed output */
     /* With threads > 1, writes go through a pipe to a thread that runs the
      * codec, so the producer never waits for a compression job. */
@@ -194,18 +196,33 @@ static int zstd_pump(struct oci_compressor *c, const void *data, size_t len, ZST
             return cb_fail(err, CB_EIO, 0, "zstd: %s", ZSTD_getErrorName(left));
         if (out.pos && oci_sink_write(c->out, c->buf, out.pos, err) < 0)
             return cb_err_rc(err);
-    } while (e == ZSTD_e_end ? left != 0 : in.pos < in.size);
+    } while (in.pos < in.size || (e == ZSTD_e_end && left != 0));
     return 0;
 }
 
+/* The last input byte is always held back and given with ZSTD_e_end.
+ * Otherwise, when the stream ends exactly on a job boundary, libzstd's
+ * multithreaded mode ends the frame either on that last full job or with an
+ * extra empty block, depending on whether the job had been posted yet: a
+ * race, seen as 3-byte differences under ThreadSanitizer's timing (libzstd
+ * 1.5.4).  With a byte held back the final job is never empty and never
+ * already posted. */
 static int zstd_write(struct oci_compressor *c, const void *data, size_t len, struct cb_err **err)
 {
-    return zstd_pump(c, data, len, ZSTD_e_continue, err);
+    const unsigned char *d = data;
+
+    if (c->zpend_set && zstd_pump(c, &c->zpend, 1, ZSTD_e_continue, err) < 0)
+        return cb_err_rc(err);
+    if (zstd_pump(c, d, len - 1, ZSTD_e_continue, err) < 0)
+        return cb_err_rc(err);
+    c->zpend = d[len - 1];
+    c->zpend_set = true;
+    return 0;
 }
 
 static int zstd_finish(struct oci_compressor *c, struct cb_err **err)
 {
-    return zstd_pump(c, NULL, 0, ZSTD_e_end, err);
+    return zstd_pump(c, &c->zpend, c->zpend_set ? 1 : 0, ZSTD_e_end, err);
 }
 
 static void zstd_release(struct oci_compressor *c)

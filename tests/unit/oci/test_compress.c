@@ -266,3 +266,25 @@ TEST(compress_reads_gzip_cli_members)
     ASSERT_INT_EQ(fmt, OCI_COMPRESSION_GZIP);
     ASSERT_STR_EQ(back.data, "hello, named member\nhello, named member\n");
 }
+
+/* A stream ending exactly on a zstd job boundary (2 MiB jobs) is the case
+ * where libzstd's multithreaded ending races; repeated runs must agree. */
+TEST(compress_zstd_job_boundary_is_stable)
+{
+    cleanup_err struct cb_err *err = NULL;
+    size_t n = 4u << 20;
+    unsigned char *data = make_data(n);
+    struct oci_digest first = {0}, d;
+    for (int i = 0; i < 6; i++) {
+        cleanup_buf struct cb_buf z;
+        struct oci_compress_opts o = {.algo = OCI_COMPRESSION_ZSTD, .threads = 1 + i % 3};
+        cb_buf_init(&z, 64u << 20);
+        ASSERT_OK(compress_to(&o, data, n, &z, &err), err);
+        oci_digest_of(z.data, z.len, &d);
+        if (i == 0)
+            first = d;
+        else
+            ASSERT(oci_digest_equal(&first, &d));
+    }
+    free(data);
+}
