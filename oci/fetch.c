@@ -455,8 +455,11 @@ static int curl_error(struct xfer *x, CURLcode cc, struct cb_err **err)
     }
     if (cc == CURLE_ABORTED_BY_CALLBACK && x->req->cancel && *x->req->cancel)
         return cb_fail(err, CB_EINTR, 0, "fetch '%s': cancelled", x->req->url);
-    return cb_fail(err, CB_ENET, 0, "fetch '%s': %s", x->req->url,
-                   x->detail[0] ? x->detail : curl_easy_strerror(cc));
+    return cb_fail(err, CB_ENET, 0, "fetch '%s': %s%s", x->req->url,
+                   x->detail[0] ? x->detail : curl_easy_strerror(cc),
+                   cc == CURLE_PEER_FAILED_VERIFICATION
+                       ? " (a private CA goes in $CBUILD_CERTS_D/HOST:PORT/ca.crt)"
+                       : "");
 }
 
 /* Follow redirects and retry until a 2xx body has been delivered whole. */

@@ -18,6 +18,8 @@ repeats.  A RESPONSE is an object:
   delay    ... sleeping this many seconds before each piece
   reset    true: close the connection without answering
 
+With --tls CERT KEY it speaks https instead.
+
 Every request is logged to --log as "METHOD PATH" plus any Authorization
 header, one line each, so tests can check what the client sent.
 """
@@ -25,6 +27,7 @@ import argparse
 import json
 import os
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -92,8 +95,13 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--routes", required=True)
     ap.add_argument("--log", default=os.devnull)
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     a = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if a.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls[0], a.tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.daemon_threads = True
     srv.routes_path = a.routes
     srv.log_path = a.log

@@ -32,15 +32,18 @@ static void fetch_stop_server(char **base)
 }
 #define cleanup_server __attribute__((cleanup(fetch_stop_server)))
 
-/* Start httpserve.py with routes; returns "http://127.0.0.1:PORT" or NULL. */
-static char *fetch_start_server(const char *routes)
+/* Start httpserve.py with routes (https when tls is set); returns
+ * "http(s)://127.0.0.1:PORT" or NULL. */
+static char *fetch_start_server_tls(const char *routes, bool tls)
 {
     cleanup_free char *script = xasprintf("%s/tests/helpers/httpserve.py", t_srcdir());
-    char *argv[] = {"python3", script,     "--port-file", "port", "--log",
-                    "log",     "--routes", "routes.json", NULL};
+    char *argv[] = {"python3",  script,        "--port-file", "port",     "--log",   "log",
+                    "--routes", "routes.json", "--tls",       "cert.pem", "key.pem", NULL};
     posix_spawn_file_actions_t fa;
     int rc;
 
+    if (!tls)
+        argv[8] = NULL;
     t_write("routes.json", routes);
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "server.out", O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -53,7 +56,7 @@ static char *fetch_start_server(const char *routes)
         char *port = t_read("port");
         if (port && *port) {
             port[strcspn(port, "\n")] = 0;
-            char *base = xasprintf("http://127.0.0.1:%s", port);
+            char *base = xasprintf("%s://127.0.0.1:%s", tls ? "https" : "http", port);
             free(port);
             return base;
         }
@@ -62,6 +65,11 @@ static char *fetch_start_server(const char *routes)
         nanosleep(&ts, NULL);
     }
     return NULL;
+}
+
+static char *fetch_start_server(const char *routes)
+{
+    return fetch_start_server_tls(routes, false);
 }
 
 static int fetch_buf_sink(void *ud, const void *data, size_t len, struct cb_err **err)
@@ -465,4 +473,55 @@ TEST(fetch_reports_bytes_progress)
     ASSERT_INT_EQ(seen.last, 10);
     ASSERT_INT_EQ(seen.total, 10);
     ASSERT_INT_EQ(seen.step, 7);
+}
+
+/* A self-signed certificate for 127.0.0.1 (openssl req), or false. */
+static bool fetch_make_cert(void)
+{
+    char *argv[] = {
+        "openssl", "req",     "-x509", "-newkey",       "rsa:2048", "-nodes",
+        "-days",   "2",       "-subj", "/CN=127.0.0.1", "-addext",  "subjectAltName=IP:127.0.0.1",
+        "-keyout", "key.pem", "-out",  "cert.pem",      NULL};
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    int status = -1;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, "openssl.out", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (posix_spawnp(&pid, "openssl", &fa, NULL, argv, environ) == 0)
+        waitpid(pid, &status, 0);
+    posix_spawn_file_actions_destroy(&fa);
+    return status == 0;
+}
+
+TEST(fetch_https_needs_trusted_ca_certs_d_or_insecure)
+{
+    if (!fetch_make_cert())
+        SKIP("openssl could not make a certificate");
+    cleanup_server char *base =
+        fetch_start_server_tls("{\"/s.txt\": [{\"body\": \"secure\"}]}", true);
+    if (!base)
+        SKIP("httpserve.py did not start (python3?)");
+    cleanup_err struct cb_err *err = NULL;
+    cleanup_free char *url = xasprintf("%s/s.txt", base);
+    cleanup_free char *port = t_read("port");
+    struct oci_fetch_req req = {.url = url, .retries = -1};
+
+    port[strcspn(port, "\n")] = 0;
+    setenv("CBUILD_CERTS_D", "certs.d", 1);
+    ASSERT_FAILS(oci_fetch_to_file(&req, "dl.bin", 0600, NULL, &err), err, CB_ENET,
+                 "SSL certificate problem: self-signed certificate (a private CA goes in "
+                 "$CBUILD_CERTS_D/HOST:PORT/ca.crt)");
+    ASSERT_INT_EQ(fetch_dir_count("dl.bin"), 0);
+
+    cleanup_free char *ca = t_read("cert.pem");
+    cleanup_free char *ca_path = xasprintf("certs.d/127.0.0.1:%s/ca.crt", port);
+    t_write(ca_path, ca);
+    ASSERT_OK(oci_fetch_to_file(&req, "dl.bin", 0600, NULL, &err), err);
+    cleanup_free char *got = t_read("dl.bin");
+    ASSERT_STR_EQ(got, "secure");
+
+    setenv("CBUILD_CERTS_D", "elsewhere", 1);
+    unlink("dl.bin");
+    req.insecure = true;
+    ASSERT_OK(oci_fetch_to_file(&req, "dl.bin", 0600, NULL, &err), err);
 }
