@@ -17,6 +17,7 @@ repeats.  A RESPONSE is an object:
   chunks   N: send the body in N pieces ...
   delay    ... sleeping this many seconds before each piece
   reset    true: close the connection without answering
+  short    true: announce 10 bytes more than the body, then close
 
 With --tls CERT KEY it speaks https instead.
 
@@ -74,9 +75,14 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(r.get("status", 200), r.get("reason"))
         for k, v in r.get("headers", {}).items():
             self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
+        extra = 10 if r.get("short") else 0
+        self.send_header("Content-Length", str(len(body) + extra))
         self.end_headers()
         self.send_body(body, int(r.get("chunks", 1)), float(r.get("delay", 0)))
+        if extra:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
 
     def send_body(self, body, chunks, delay):
         step = max(1, (len(body) + chunks - 1) // chunks)

@@ -275,6 +275,36 @@ TEST(fetch_connection_reset_is_retried)
     ASSERT_STR_EQ(out, "ok");
 }
 
+TEST(fetch_cut_body_restarts_a_file_but_not_a_sink)
+{
+    START("{\"/cut\": [{\"body\": \"first-half\", \"short\": true}, {\"body\": \"whole\"}],"
+          " \"/cut2\": [{\"body\": \"first-half\", \"short\": true}, {\"body\": \"whole\"}]}");
+    cleanup_err struct cb_err *err = NULL;
+    cleanup_buf struct cb_buf got;
+    cleanup_free char *url = xasprintf("%s/cut", base), *url2 = xasprintf("%s/cut2", base);
+    struct oci_fetch_req req = {.url = url, .retry_base_ms = 1};
+    struct oci_fetch_result res;
+    struct oci_digest want;
+
+    /* The file starts over: its bytes and digest are the second answer's. */
+    ASSERT_OK(oci_fetch_to_file(&req, "dl.bin", 0600, &res, &err), err);
+    cleanup_free char *body = t_read("dl.bin");
+    ASSERT_STR_EQ(body, "whole");
+    oci_digest_of("whole", 5, &want);
+    ASSERT(oci_digest_equal(&res.digest, &want));
+    ASSERT_INT_EQ(res.size, 5);
+    oci_fetch_result_release(&res);
+
+    /* A sink cannot take bytes back: no retry, a network error. */
+    cb_buf_init(&got, 1 << 20);
+    struct oci_sink s = {fetch_buf_sink, &got};
+    req.url = url2;
+    ASSERT_FAILS(oci_fetch(&req, &s, &res, &err), err, CB_ENET, url2);
+    cleanup_free char *log = t_read("log");
+    ASSERT_INT_EQ(fetch_count(log, "GET /cut "), 2);
+    ASSERT_INT_EQ(fetch_count(log, "GET /cut2 "), 1);
+}
+
 TEST(fetch_unreachable_is_net_error)
 {
     /* A port nobody listens on: bind one, learn it, close it. */
