@@ -292,19 +292,30 @@ static void add_helper(struct bld_mount_plan *p, char *source, char *target, con
 }
 
 /* A new cache dir: made aside, seeded, owned, then renamed into place. */
-static int cache_create(const char *dir, const struct bld_mount *m, struct cb_err **err)
+static int cache_fill(const char *tmp, const struct bld_mount *m, struct cb_err **err)
 {
-    cleanup_free char *tmp = xasprintf("%s.new-%d", dir, (int)getpid());
-    if (cb_rm_rf(tmp, err) < 0 || cb_mkdir_p(tmp, 0755, err) < 0)
-        return cb_err_rc(err);
     if (m->source && bld_tree_copy(m->source, tmp, 0, err) < 0)
         return cb_wrap(err, "seed cache '%s'", m->id);
     if (chown(tmp, m->uid < 0 ? 0 : (uid_t)m->uid, m->gid < 0 ? 0 : (gid_t)m->gid) < 0 ||
         chmod(tmp, m->mode < 0 ? 0755 : (mode_t)m->mode) < 0)
         return cb_fail(err, CB_EIO, errno, "set owner of cache '%s'", m->id);
-    if (rename(tmp, dir) < 0 && errno != EEXIST && errno != ENOTEMPTY)
+    return 0;
+}
+
+/* A new cache dir: made aside (a unique name: parallel steps may race to
+ * create the same cache), seeded, owned, then renamed into place; when
+ * another step won the race, its directory is used. */
+static int cache_create(const char *dir, const struct bld_mount *m, struct cb_err **err)
+{
+    cleanup_free char *tmp = xasprintf("%s.new-XXXXXX", dir);
+    int r;
+    if (!mkdtemp(tmp))
         return cb_fail(err, CB_EIO, errno, "create cache '%s'", m->id);
-    return cb_rm_rf(tmp, err);
+    r = cache_fill(tmp, m, err);
+    if (r == 0 && rename(tmp, dir) < 0 && errno != EEXIST && errno != ENOTEMPTY)
+        r = cb_fail(err, CB_EIO, errno, "create cache '%s'", m->id);
+    cb_rm_rf(tmp, NULL);
+    return r;
 }
 
 /* Lock the cache as its sharing mode says; *busy when private found it held. */
