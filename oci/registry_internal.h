@@ -1,17 +1,39 @@
-/* registry_internal.h - the request layer registry.c gives the operation
- * files of the registry client (registry_blob.c, registry_manifest.c).
- * Not for use outside oci/. */
+/* registry_internal.h - what the files of the registry client share:
+ * the client struct, one HTTP exchange (registry_xfer.c), the request
+ * layer with auth, redirects and retries (registry.c) used by the
+ * operations (registry_ops.c).  Not for use outside oci/. */
 #ifndef CBUILD_OCI_REGISTRY_INTERNAL_H
 #define CBUILD_OCI_REGISTRY_INTERNAL_H
 
+#include <curl/curl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "digest.h"
 #include "registry.h"
 #include "sink.h"
 #include "../base/buf.h"
 #include "../base/error.h"
+
+/* The client (registry.h keeps it opaque). */
+struct oci_registry {
+    char *registry, *repository, *name;
+    char *host; /* endpoint: docker.io -> registry-1.docker.io */
+    char *base; /* "https://host" once decided */
+    bool insecure, pinged;
+    struct oci_registry_opts o;
+    long retry_base_ms;
+    int retries;
+    struct oci_auth *auth;
+    char *scope;
+    pthread_mutex_t lock;
+    CURLSH *share;
+    pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+    struct cb_buf ca; /* system CAs + certs.d/HOST/ *.crt (PEM), or empty */
+    char *client_cert, *client_key;
+};
 
 struct reg_req {
     const char *method; /* "GET", "HEAD", "PUT", "POST", "PATCH", "DELETE" */
@@ -52,6 +74,25 @@ struct reg_resp {
     int64_t delivered;      /* bytes given to the sink so far */
     int64_t sent;           /* request body bytes sent by the last try */
 };
+
+/* One exchange in flight (registry_xfer.c). */
+struct xfer {
+    struct oci_registry *r;
+    struct reg_req *q;
+    struct reg_resp *p;
+    int64_t up_off; /* request body read position */
+    int64_t skip;   /* response bytes the sink already has */
+    int64_t last_progress;
+    struct cb_err *werr; /* the sink's error */
+    bool canceled;
+    bool started;                 /* the 2xx body began */
+    char detail[CURL_ERROR_SIZE]; /* libcurl's own words on a failure */
+};
+
+/* One HTTP exchange of x->q to url, no redirects followed; verify TLS
+ * unless told not to.  x->p gets the response. */
+CURLcode reg_perform_once(struct oci_registry *r, struct xfer *x, const char *url,
+                          const char *authz, bool verify);
 
 void reg_resp_init(struct reg_resp *p);
 void reg_resp_release(struct reg_resp *p);
