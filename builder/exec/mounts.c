@@ -462,6 +462,7 @@ static int plan_secret(struct bld_mount_plan *p, const struct bld_mount *m, size
     XGROW(p->secrets, p->n_secrets + 1, p->alloc_secrets);
     f = &p->secrets[p->n_secrets++];
     *f = (struct bld_secret_file){
+        .id = xstrdup(m->id),
         .path = xasprintf("secrets/%zu", idx),
         .data = m->data,
         .len = m->data_len,
@@ -546,7 +547,7 @@ int bld_mount_plan_write_secrets(const struct bld_mount_plan *p, const char *bun
     for (size_t i = 0; i < p->n_secrets; i++) {
         cleanup_free char *path = cb_path_join(bundle_path, p->secrets[i].path);
         if (write_secret(&p->secrets[i], path, err) < 0)
-            return cb_wrap(err, "write secret");
+            return cb_wrap(err, "secret %s", p->secrets[i].id);
     }
     return 0;
 }
@@ -566,6 +567,7 @@ void bld_mount_plan_release(struct bld_mount_plan *p)
         free(p->helper[i].data);
     }
     for (size_t i = 0; i < p->n_secrets; i++) {
+        free(p->secrets[i].id);
         free(p->secrets[i].path);
         free(p->secrets[i].source);
     }

@@ -93,6 +93,7 @@ struct bld_helper_mount {
 };
 
 struct bld_secret_file {
+    char *id;
     char *path;       /* relative to the bundle dir */
     const char *data; /* borrowed from the request */
     size_t len;

@@ -89,6 +89,10 @@ int bld_run_once(const struct bld_run_once *o, const struct bld_exec_req *req,
 {
     cleanup_store struct oci_store *st = NULL;
     cleanup_strv_s struct cb_strv lowers = CB_STRV_INIT;
+    const char *outs[] = {o->changes_out, o->rootfs_out};
+    for (size_t i = 0; i < 2; i++) /* before the step runs, not after */
+        if (outs[i] && cb_path_exists(outs[i]))
+            return cb_fail(err, CB_EINVAL, EEXIST, "output '%s'", outs[i]);
     if (!o->image)
         return run_on(o, o->lowers, o->n_lowers, req, res, err);
     /* the shared lock keeps prune from removing the layers under the step */

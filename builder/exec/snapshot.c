@@ -96,11 +96,12 @@ int bld_snapshot_prepare(const struct bld_snapshot_opts *o, struct bld_snapshot 
     if (s->kind == BLD_SNAP_AUTO)
         s->kind = bld_overlay_supported() ? BLD_SNAP_OVERLAY : BLD_SNAP_NATIVE;
     for (size_t i = 0; i < o->n_lowers; i++) {
-        if (o->lowers[i][0] != '/') {
+        char *abs = realpath(o->lowers[i], NULL);
+        if (!abs) {
             bld_snapshot_free(s);
-            return cb_fail(err, CB_EINVAL, 0, "layer dir '%s' is not absolute", o->lowers[i]);
+            return cb_fail(err, CB_ENOTFOUND, errno, "layer dir '%s'", o->lowers[i]);
         }
-        cb_strv_push(&s->lowers, o->lowers[i]);
+        cb_strv_push_take(&s->lowers, abs);
     }
     s->dir = bld_rundir_create(o->state_dir, "snap", err);
     if (!s->dir) {

@@ -36,13 +36,16 @@ TEST(snapshot_parse_names)
                  "unknown snapshotter 'zfs'");
 }
 
-TEST(snapshot_rejects_relative_layer_dirs)
+TEST(snapshot_layer_dirs_are_made_absolute_and_must_exist)
 {
     cleanup_err struct cb_err *err = NULL;
-    struct bld_snapshot *s = NULL;
+    cleanup_snapshot struct bld_snapshot *s = NULL;
     const char *lowers[] = {"rel/dir"};
     struct bld_snapshot_opts o = {"state", BLD_SNAP_NATIVE, lowers, 1};
-    ASSERT_FAILS(bld_snapshot_prepare(&o, &s, &err), err, CB_EINVAL, "not absolute");
+    ASSERT_FAILS(bld_snapshot_prepare(&o, &s, &err), err, CB_ENOTFOUND, "layer dir 'rel/dir'");
+    t_write("rel/dir/f", "x");
+    ASSERT_OK(bld_snapshot_prepare(&o, &s, &err), err);
+    ASSERT(s->lowers.v[0][0] == '/');
 }
 
 TEST(snapshot_native_applies_layers_and_whiteouts)
