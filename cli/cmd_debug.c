@@ -21,6 +21,7 @@ static const struct debug_sub subs[] = {
     {"mkimage", cmd_debug_mkimage, "make a one-layer image from a directory"},
     {"contenthash", cmd_debug_contenthash, "print the content digest COPY keys use"},
     {"layer", cmd_debug_layer, "write, diff, apply or list a layer"},
+    {"ignore", cmd_debug_ignore, "show what .dockerignore excludes from a build context"},
     {NULL, NULL, NULL},
 };
 
