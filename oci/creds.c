@@ -230,17 +230,14 @@ static void candidate_keys(const char *registry, const char *repository, struct 
     cb_strv_push(keys, oci_ref_config_key(registry));
 }
 
-static int lookup_in_file(const char *path, const char *registry, const char *repository,
-                          struct oci_creds *out, struct cb_err **err)
+static int lookup_in(const struct oci_authfile *f, const char *what, const char *registry,
+                     const char *repository, struct oci_creds *out, struct cb_err **err)
 {
-    cleanup_authfile struct oci_authfile *f = oci_authfile_load(path, err);
     cleanup_strv_s struct cb_strv keys = CB_STRV_INIT;
     struct oci_authfile_entry e;
     const char *helper;
     int rc;
 
-    if (!f)
-        return cb_err_rc(err);
     if (!oci_authfile_exists(f))
         return 0;
     helper = oci_authfile_helper(f, registry);
@@ -255,8 +252,32 @@ static int lookup_in_file(const char *path, const char *registry, const char *re
     candidate_keys(registry, repository, &keys);
     for (size_t i = 0; i < keys.n; i++)
         if (oci_authfile_get(f, keys.v[i], &e))
-            return entry_to_creds(&e, path, out, err);
+            return entry_to_creds(&e, what, out, err);
     return 0;
+}
+
+static int lookup_in_file(const char *path, const char *registry, const char *repository,
+                          struct oci_creds *out, struct cb_err **err)
+{
+    cleanup_authfile struct oci_authfile *f = oci_authfile_load(path, err);
+    if (!f)
+        return cb_err_rc(err);
+    return lookup_in(f, path, registry, repository, out, err);
+}
+
+/* $DOCKER_AUTH_CONFIG: a whole config.json in the environment (newer
+ * docker/cli), consulted before the files. */
+static int lookup_in_env(const char *registry, const char *repository, struct oci_creds *out,
+                         struct cb_err **err)
+{
+    const char *v = getenv("DOCKER_AUTH_CONFIG");
+    if (!v || !*v)
+        return 0;
+    cleanup_authfile struct oci_authfile *f =
+        oci_authfile_parse(v, strlen(v), "$DOCKER_AUTH_CONFIG", err);
+    if (!f)
+        return cb_err_rc(err);
+    return lookup_in(f, "$DOCKER_AUTH_CONFIG", registry, repository, out, err);
 }
 
 static void auth_files(struct cb_strv *files)
@@ -283,8 +304,9 @@ int oci_creds_lookup(const char *registry, const char *repository, struct oci_cr
 
     memset(out, 0, sizeof(*out));
     auth_files(&files);
-    for (size_t i = 0; i < files.n; i++) {
-        int rc = lookup_in_file(files.v[i], registry, repository, out, err);
+    for (size_t i = 0; i <= files.n; i++) {
+        int rc = i == 0 ? lookup_in_env(registry, repository, out, err)
+                        : lookup_in_file(files.v[i - 1], registry, repository, out, err);
         if (rc != 0) {
             if (rc < 0)
                 oci_creds_release(out);

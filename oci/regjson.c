@@ -112,10 +112,28 @@ struct oci_authfile {
     bool exists;
 };
 
+struct oci_authfile *oci_authfile_parse(const char *text, size_t len, const char *what,
+                                        struct cb_err **err)
+{
+    struct oci_authfile *f = xcalloc(1, sizeof(*f));
+
+    f->exists = true;
+    f->doc = len ? cb_json_parse(text, len, what, err) : json_object();
+    if (f->doc && !json_is_object(f->doc)) {
+        json_decref(f->doc);
+        f->doc = NULL;
+        cb_fail(err, CB_EINVAL, 0, "parse %s: not a JSON object", what);
+    }
+    if (!f->doc) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
 struct oci_authfile *oci_authfile_load(const char *path, struct cb_err **err)
 {
     cleanup_buf struct cb_buf b = {0};
-    struct oci_authfile *f = xcalloc(1, sizeof(*f));
     struct cb_err *rerr = NULL;
 
     cb_buf_init(&b, AUTHFILE_LIMIT);
@@ -123,25 +141,14 @@ struct oci_authfile *oci_authfile_load(const char *path, struct cb_err **err)
         if (rerr->code != CB_ENOTFOUND) {
             cb_fail(err, rerr->code, 0, "%s", rerr->msg);
             cb_err_free(rerr);
-            free(f);
             return NULL;
         }
         cb_err_free(rerr);
+        struct oci_authfile *f = xcalloc(1, sizeof(*f));
         f->doc = json_object();
         return f;
     }
-    f->exists = true;
-    f->doc = b.len ? cb_json_parse(b.data, b.len, path, err) : json_object();
-    if (f->doc && !json_is_object(f->doc)) {
-        json_decref(f->doc);
-        f->doc = NULL;
-        cb_fail(err, CB_EINVAL, 0, "parse %s: not a JSON object", path);
-    }
-    if (!f->doc) {
-        free(f);
-        return NULL;
-    }
-    return f;
+    return oci_authfile_parse(b.data, b.len, path, err);
 }
 
 void oci_authfile_free(struct oci_authfile *f)

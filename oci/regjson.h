@@ -43,6 +43,9 @@ struct oci_authfile_entry {
 /* Load path; a missing file gives an empty document.  Malformed JSON is
  * CB_EINVAL naming the file. */
 struct oci_authfile *oci_authfile_load(const char *path, struct cb_err **err);
+/* The same from text (e.g. $DOCKER_AUTH_CONFIG); what names it in errors. */
+struct oci_authfile *oci_authfile_parse(const char *text, size_t len, const char *what,
+                                        struct cb_err **err);
 void oci_authfile_free(struct oci_authfile *f);
 static inline void oci_authfile_freep(struct oci_authfile **f)
 {

@@ -19,6 +19,7 @@ static void isolate(void)
     unsetenv("REGISTRY_AUTH_FILE");
     unsetenv("XDG_RUNTIME_DIR");
     unsetenv("XDG_CONFIG_HOME");
+    unsetenv("DOCKER_AUTH_CONFIG");
     free(home);
 }
 
@@ -181,4 +182,20 @@ TEST(creds_base64_round_trip)
     ASSERT_STR_EQ(d, "user:pass");
     ASSERT_INT_EQ(n, 9);
     ASSERT(oci_base64_decode("abc", NULL) == NULL);
+}
+
+TEST(creds_docker_auth_config_env_first)
+{
+    struct oci_creds c;
+    cleanup_err struct cb_err *err = NULL;
+    isolate();
+    t_write("cfg/config.json", "{\"auths\":{\"r.example\":{\"auth\":\"ZmlsZTpw\"}}}");
+    setenv("DOCKER_AUTH_CONFIG", "{\"auths\":{\"r.example\":{\"auth\":\"ZW52OnA=\"}}}", 1);
+    ASSERT_INT_EQ(oci_creds_lookup("r.example", NULL, &c, &err), 1);
+    ASSERT_STR_EQ(c.username, "env");
+    ASSERT_STR_EQ(c.source, "$DOCKER_AUTH_CONFIG");
+    oci_creds_release(&c);
+    setenv("DOCKER_AUTH_CONFIG", "{not json", 1);
+    ASSERT_FAILS(oci_creds_lookup("r.example", NULL, &c, &err), err, CB_EINVAL,
+                 "$DOCKER_AUTH_CONFIG");
 }
