@@ -448,6 +448,10 @@ static void solver_release(struct bld_solver *s)
     free(s->epoch_str);
     cb_strv_release(&s->unused);
     cb_strv_release(&s->context_names);
+    for (size_t i = 0; i < s->mat_dirs.n; i++)
+        cb_rm_rf(s->mat_dirs.v[i], NULL);
+    cb_strv_release(&s->mat_dirs);
+    free(s->mat_keys);
     cb_err_free(s->err);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->pull_lock);

@@ -69,6 +69,9 @@ struct bld_solver {
     int steps_run, steps_cached;
     struct cb_strv unused;        /* build args no stage consumed */
     struct cb_strv context_names; /* --build-context names (override stages) */
+    struct oci_digest *mat_keys;  /* materialized rootfs dirs (RUN --mount from=) */
+    struct cb_strv mat_dirs;
+    size_t alloc_mat;
 };
 
 /* source.c: resolve stage i's base image (pull when the policy says so). */

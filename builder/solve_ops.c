@@ -200,13 +200,92 @@ static char *mount_spec(const struct bld_run_mount *m, const char *target)
 
 struct run_mounts {
     struct cb_strv specs, sources;
+    struct cb_strv key_specs; /* the specs without host paths, for the key */
     struct cache_mount *keys;
     struct cache_kv *opts;
     struct oci_digest *contents; /* what a bind from the context exposes */
+    struct oci_digest *froms;    /* the key of a from= stage or image */
 };
 
 static int bind_digest(struct bld_stage_ctx *c, const char *source, struct oci_digest *out,
                        struct cb_err **err);
+
+/* Where a mount's from= points: a stage, a named context or an image, as a
+ * directory; *key gets what identifies its content. */
+static int mount_from(struct bld_stage_ctx *c, const char *from, const char **root,
+                      struct oci_digest *key, struct cb_err **err)
+{
+    const struct bld_named_context *nc = bld_solver_context(c->s, from);
+    long stage = nc ? -1 : bld_graph_stage_ref(c->s->df, c->idx, from);
+    struct bld_state img;
+    int rc;
+
+    if (nc && nc->kind == BLD_CONTEXT_DIR) {
+        *root = nc->value;
+        oci_digest_of(nc->value, strlen(nc->value), key);
+        return 0;
+    }
+    if (stage >= 0) {
+        *key = c->s->runs[stage].state.key;
+        return bld_step_materialize(c->s, &c->s->runs[stage].state, root, err);
+    }
+    {
+        cleanup_free char *ref = nc ? bld_context_image_ref(c->s, nc, err) : xstrdup(from);
+        if (!ref)
+            return cb_err_rc(err);
+        rc = bld_image_state(c->s, ref, &img, err);
+    }
+    if (rc == 0) {
+        *key = img.key;
+        rc = bld_step_materialize(c->s, &img, root, err);
+    }
+    bld_state_release(&img);
+    return rc;
+}
+
+static int run_mount(struct bld_stage_ctx *c, const struct bld_instr *in,
+                     const struct bld_run_mount *m, size_t i, struct run_mounts *rm,
+                     struct cb_err **err)
+{
+    cleanup_free char *target = m->target && m->target[0] != '/'
+                                    ? bld_workdir_resolve(c->st, m->target)
+                                    : xstrdup(m->target ? m->target : "");
+    char *spec = mount_spec(m, *target ? target : NULL);
+    const char *root = c->s->o->context;
+    bool uses_source = m->type == BLD_RUN_MOUNT_BIND || (m->type == BLD_RUN_MOUNT_CACHE && m->from);
+
+    rm->keys[i] = (struct cache_mount){
+        .type = (enum cache_mount_type)(m->type + 1), .target = NULL, .id = m->id};
+    if (m->from && (m->type == BLD_RUN_MOUNT_BIND || m->type == BLD_RUN_MOUNT_CACHE)) {
+        if (mount_from(c, m->from, &root, &rm->froms[i], err) < 0) {
+            free(spec);
+            return cb_wrap(err, "Dockerfile:%d: RUN --mount from=%s", in->node->start_line,
+                           m->from);
+        }
+        rm->keys[i].from = &rm->froms[i];
+    } else if (m->type == BLD_RUN_MOUNT_BIND) {
+        if (bind_digest(c, m->source ? m->source : ".", &rm->contents[i], err) < 0) {
+            free(spec);
+            return cb_wrap(err, "Dockerfile:%d: RUN --mount=type=bind,source=%s",
+                           in->node->start_line, m->source ? m->source : ".");
+        }
+        rm->keys[i].content = &rm->contents[i];
+    }
+    cb_strv_push(&rm->key_specs, spec);
+    if (uses_source) {
+        char *src = cb_path_join(root, m->source ? m->source : ".");
+        char *full = xasprintf("%s,source=%s", spec, src);
+        free(spec);
+        spec = full;
+        cb_strv_push_take(&rm->sources, src);
+    } else {
+        cb_strv_push(&rm->sources, "");
+    }
+    rm->opts[i] = (struct cache_kv){"spec", NULL};
+    cb_strv_push_take(&rm->specs, spec);
+    rm->keys[i].target = rm->key_specs.v[i];
+    return 0;
+}
 
 static int run_mounts(struct bld_stage_ctx *c, const struct bld_instr *in, struct run_mounts *rm,
                       struct cb_err **err)
@@ -215,44 +294,10 @@ static int run_mounts(struct bld_stage_ctx *c, const struct bld_instr *in, struc
     rm->keys = xcalloc(n ? n : 1, sizeof(*rm->keys));
     rm->opts = xcalloc(n ? n : 1, sizeof(*rm->opts));
     rm->contents = xcalloc(n ? n : 1, sizeof(*rm->contents));
-    for (size_t i = 0; i < n; i++) {
-        const struct bld_run_mount *m = &in->u.run.mounts[i];
-        char *target = m->target && m->target[0] != '/' ? bld_workdir_resolve(c->st, m->target)
-                                                        : xstrdup(m->target ? m->target : "");
-        char *spec = mount_spec(m, *target ? target : NULL);
-        if (m->from && (m->type == BLD_RUN_MOUNT_BIND || m->type == BLD_RUN_MOUNT_CACHE)) {
-            free(target);
-            free(spec);
-            return cb_fail(err, CB_EUNSUPPORTED, 0,
-                           "Dockerfile:%d: RUN --mount from=%s: mounting from a stage or an "
-                           "image is not supported yet",
-                           in->node->start_line, m->from);
-        }
-        if (m->type == BLD_RUN_MOUNT_BIND) {
-            char *src = cb_path_join(c->s->o->context, m->source ? m->source : ".");
-            char *full = xasprintf("%s,source=%s", spec, src);
-            free(spec);
-            spec = full;
-            cb_strv_push_take(&rm->sources, src);
-        } else {
-            cb_strv_push(&rm->sources, "");
-        }
-        rm->keys[i] = (struct cache_mount){
-            .type = (enum cache_mount_type)(m->type + 1), .target = NULL, .id = m->id};
-        if (m->type == BLD_RUN_MOUNT_BIND) {
-            if (bind_digest(c, m->source ? m->source : ".", &rm->contents[i], err) < 0) {
-                free(target);
-                free(spec);
-                return cb_wrap(err, "Dockerfile:%d: RUN --mount=type=bind,source=%s",
-                               in->node->start_line, m->source ? m->source : ".");
-            }
-            rm->keys[i].content = &rm->contents[i];
-        }
-        rm->opts[i] = (struct cache_kv){"spec", NULL};
-        cb_strv_push_take(&rm->specs, spec);
-        rm->keys[i].target = rm->specs.v[i];
-        free(target);
-    }
+    rm->froms = xcalloc(n ? n : 1, sizeof(*rm->froms));
+    for (size_t i = 0; i < n; i++)
+        if (run_mount(c, in, &in->u.run.mounts[i], i, rm, err) < 0)
+            return cb_err_rc(err);
     return 0;
 }
 
@@ -260,9 +305,11 @@ static void run_mounts_release(struct run_mounts *rm)
 {
     cb_strv_release(&rm->specs);
     cb_strv_release(&rm->sources);
+    cb_strv_release(&rm->key_specs);
     free(rm->keys);
     free(rm->opts);
     free(rm->contents);
+    free(rm->froms);
 }
 
 /* RUN's environment: the ARGs in scope that ENV does not shadow, then ENV. */
@@ -332,7 +379,7 @@ int bld_op_run(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, in
                struct cb_err **err)
 {
     struct cb_strv argv = CB_STRV_INIT, shell = CB_STRV_INIT;
-    struct run_mounts rm = {CB_STRV_INIT, CB_STRV_INIT, NULL, NULL, NULL};
+    struct run_mounts rm = {CB_STRV_INIT, CB_STRV_INIT, CB_STRV_INIT, NULL, NULL, NULL, NULL};
     struct cache_kv args[64], flags[2];
     struct cache_key_req r = {.kind = CACHE_OP_EXEC};
     struct oci_digest key;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "step.h"
+#include "exec/treecopy.h"
 #include "../oci/layer.h"
 #include "../oci/layout.h"
 #include "../base/cleanup.h"
@@ -59,6 +60,43 @@ int bld_step_snapshot(struct bld_solver *s, const struct bld_state *st, struct b
     }
     cb_strv_release(&dirs);
     return rc;
+}
+
+int bld_step_materialize(struct bld_solver *s, const struct bld_state *st, const char **dir,
+                         struct cb_err **err)
+{
+    char *tmp;
+    int rc = 0;
+
+    pthread_mutex_lock(&s->pull_lock);
+    for (size_t i = 0; i < s->mat_dirs.n; i++) {
+        if (oci_digest_equal(&s->mat_keys[i], &st->key)) {
+            *dir = s->mat_dirs.v[i];
+            pthread_mutex_unlock(&s->pull_lock);
+            return 0;
+        }
+    }
+    tmp = cb_mkdtemp(oci_store_tmp_peek(s->store), "mount-from-", err);
+    for (size_t i = 0; tmp && rc == 0 && i < st->n_layers; i++) {
+        char *layer = NULL;
+        rc = oci_store_layer_ensure(s->store, &st->layers[i], &st->img.diff_ids[i], &layer, err);
+        if (rc == 0)
+            rc = bld_tree_copy(layer, tmp, BLD_COPY_APPLY_WHITEOUTS, err);
+        free(layer);
+    }
+    if (!tmp || rc < 0) {
+        if (tmp)
+            cb_rm_rf(tmp, NULL);
+        free(tmp);
+        pthread_mutex_unlock(&s->pull_lock);
+        return tmp ? rc : cb_err_rc(err);
+    }
+    XGROW(s->mat_keys, s->mat_dirs.n + 1, s->alloc_mat);
+    s->mat_keys[s->mat_dirs.n] = st->key;
+    cb_strv_push_take(&s->mat_dirs, tmp);
+    *dir = s->mat_dirs.v[s->mat_dirs.n - 1];
+    pthread_mutex_unlock(&s->pull_lock);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- helper */

@@ -23,6 +23,12 @@ typedef int (*bld_in_snapshot_fn)(void *arg, int rootfd, const char *extra_root,
 int bld_step_in_snapshot(struct bld_snapshot *snap, struct bld_snapshot *extra,
                          bld_in_snapshot_fn fn, void *arg, struct cb_err **err);
 
+/* A plain directory holding st's rootfs (its layers applied in order), for
+ * RUN --mount from=STAGE|IMAGE.  Made once per build and key, under the
+ * store's tmp; removed when the build ends.  *dir is borrowed. */
+int bld_step_materialize(struct bld_solver *s, const struct bld_state *st, const char **dir,
+                         struct cb_err **err);
+
 /* The committed result of a step. */
 struct bld_layer_result {
     bool empty; /* no changes: no layer */

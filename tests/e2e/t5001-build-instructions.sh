@@ -66,4 +66,16 @@ test_expect_success ROOT,RUNTIME,BUSYBOX 'CMD after ENTRYPOINT in the same stage
 	test "$(skopeo inspect --config oci:eoci:latest | jq -c .config.Cmd)" = "[\"a\"]"
 '
 
+test_expect_success ROOT,RUNTIME,BUSYBOX 'RUN --mount from=STAGE and from=IMAGE bind their rootfs; a rebuild is cached' '
+	mkdir mf &&
+	printf "FROM busybox:latest AS tools\nRUN mkdir -p /opt/tool && echo tool-v1 > /opt/tool/version\n\nFROM busybox:latest\nRUN --mount=type=bind,from=tools,source=/opt/tool,target=/t cat /t/version > /got\nRUN --mount=type=bind,from=busybox:latest,source=/etc,target=/e grep -c ^root: /e/passwd > /root-lines\n" >mf/Dockerfile &&
+	cbuild build --progress=plain -o type=local,dest=mfo mf >/dev/null 2>mlog &&
+	test "$(cat mfo/got)" = tool-v1 &&
+	test "$(cat mfo/root-lines)" = 1 &&
+	test ! -e mfo/t/version &&
+	cbuild build --progress=plain mf >/dev/null 2>mlog2 &&
+	test "$(grep -c CACHED mlog2)" = 3 &&
+	test -z "$(ls "$CBUILD_ROOT/tmp" | grep mount-from)"
+'
+
 test_done
