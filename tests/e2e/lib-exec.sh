@@ -211,6 +211,16 @@ test_expect_success EXEC 'leftovers of a crashed run are cleaned at the next sta
 	! test -e "$CBUILD_ROOT/run/step-dead1"
 '
 
+test_expect_success EXEC 'a killed cbuild leaves a container that the next run deletes' '
+	"$CBUILD" debug run --runtime "$RT" --rootfs "$TRASH/base/rootfs" -- sleep 1234 >/dev/null 2>&1 &
+	pid=$! && sleep 1.5 && kill -KILL $pid; wait $pid;
+	sleep 0.5 &&
+	test -n "$("$RT" --root "$CBUILD_ROOT/run/runtime" list -q)" &&
+	run -- true &&
+	no_leftovers &&
+	! pgrep -x -f "sleep 1234"
+'
+
 test_expect_success EXEC 'SIGTERM stops the step and leaves nothing behind' '
 	"$CBUILD" debug run --runtime "$RT" --rootfs "$TRASH/base/rootfs" -- sleep 60 >/dev/null 2>err &
 	pid=$! && sleep 1 && t0=$(date +%s) && kill -TERM $pid &&
