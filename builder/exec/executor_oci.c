@@ -52,7 +52,8 @@ static int oci_init(struct bld_executor *ex, struct cb_err **err)
                        "running RUN steps needs root (rootless mode is not implemented yet)");
     if (bld_runtime_find(ex->opts.runtime, &ex->runtime_path, &ex->runtime_is_crun, err) < 0)
         return cb_err_rc(err);
-    if (bld_rundir_clean_stale(ex->opts.state_dir, err) < 0)
+    if (bld_rundir_clean_stale(ex->opts.state_dir, err) < 0 ||
+        bld_cache_mounts_clean_stale(ex->opts.cache_dir, err) < 0)
         return cb_wrap(err, "clean up after an earlier run");
     return 0;
 }

@@ -1,4 +1,5 @@
 /* mounts.c - RUN --mount specs: parsing and the per-step mount plan. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -8,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mounts.h"
@@ -646,4 +648,27 @@ int bld_mounts_from_args(char *const *specs, char *const *secrets, char *const *
     *out = v;
     *n = count;
     return 0;
+}
+
+int bld_cache_mounts_clean_stale(const char *cache_dir, struct cb_err **err)
+{
+    cleanup_dir DIR *d = opendir(cache_dir);
+    cleanup_strv_s struct cb_strv names = CB_STRV_INIT;
+    struct dirent *de;
+    int removed = 0;
+    if (!d)
+        return errno == ENOENT ? 0 : cb_fail(err, CB_EIO, errno, "open '%s'", cache_dir);
+    while ((de = readdir(d)))
+        if (strstr(de->d_name, ".new-"))
+            cb_strv_push(&names, de->d_name);
+    for (size_t i = 0; i < names.n; i++) {
+        cleanup_free char *path = cb_path_join(cache_dir, names.v[i]);
+        struct stat st;
+        if (lstat(path, &st) < 0 || time(NULL) - st.st_mtime < 60)
+            continue;
+        if (cb_rm_rf(path, err) < 0)
+            return cb_err_rc(err);
+        removed++;
+    }
+    return removed;
 }

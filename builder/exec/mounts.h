@@ -77,6 +77,10 @@ int bld_mounts_from_args(char *const *specs, char *const *secrets, char *const *
                          struct bld_mount **out, size_t *n, struct cb_err **err);
 void bld_mounts_free(struct bld_mount *m, size_t n);
 
+/* Remove half-made cache dirs ("*.new-XXXXXX" older than a minute) that a
+ * crash during cache creation left in cache_dir; returns how many. */
+int bld_cache_mounts_clean_stale(const char *cache_dir, struct cb_err **err);
+
 /* A mount the runtime performs (config.json "mounts"). */
 struct bld_spec_mount {
     char *dest;

@@ -1,4 +1,6 @@
+#include <fcntl.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -204,4 +206,19 @@ TEST(mounts_plan_locked_cache_wait_can_be_cancelled)
     bld_mount_release(&m);
     close(cancel[0]);
     close(cancel[1]);
+}
+
+TEST(mounts_stale_cache_temp_dirs_are_removed)
+{
+    cleanup_err struct cb_err *err = NULL;
+    struct timespec old[2] = {{time(NULL) - 600, 0}, {time(NULL) - 600, 0}};
+    t_write("caches/abc.new-XYZ123/partial", "x");
+    t_write("caches/abc.new-fresh1/partial", "x");
+    t_write("caches/abc/kept", "x");
+    ASSERT_INT_EQ(utimensat(AT_FDCWD, "caches/abc.new-XYZ123", old, 0), 0);
+    ASSERT_INT_EQ(bld_cache_mounts_clean_stale("caches", &err), 1);
+    ASSERT(!cb_path_exists("caches/abc.new-XYZ123"));
+    ASSERT(cb_path_exists("caches/abc.new-fresh1"));
+    ASSERT(cb_path_exists("caches/abc/kept"));
+    ASSERT_INT_EQ(bld_cache_mounts_clean_stale("nothing-here", &err), 0);
 }
