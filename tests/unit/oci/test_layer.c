@@ -542,3 +542,30 @@ TEST(layer_diff_from_empty_equals_tree)
     ASSERT_INT_EQ(sh("cmp a.tar b.tar"), 0);
     ASSERT(oci_digest_equal(&a.diff_id, &b.diff_id));
 }
+
+TEST(layer_write_changes_rejects_bad_paths)
+{
+    cleanup_err struct cb_err *err = NULL;
+    const char *bad[] = {"../x", "/abs", "a//b", "a/./b", "a/", ""};
+    mkdir("t", 0755);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct oci_changes ch;
+        struct oci_layer_write_opts o = {0};
+        struct oci_sink sink = {fd_sink_write, (void *)(intptr_t)-1};
+        oci_changes_init(&ch);
+        oci_changes_add(&ch, OCI_CHANGE_DELETE, bad[i]);
+        int r = oci_layer_write_changes("t", &ch, &o, &sink, NULL, &err);
+        oci_changes_release(&ch);
+        ASSERT_FAILS(r, err, CB_EINVAL, "bad change path");
+    }
+}
+
+TEST(layer_overlay_metacopy_upper_unsupported)
+{
+    cleanup_err struct cb_err *err = NULL;
+    t_write("upper/f", "");
+    if (setxattr("upper/f", "trusted.overlay.metacopy", "", 0, 0) < 0)
+        SKIP("cannot set trusted xattrs here");
+    ASSERT_FAILS(write_layer('o', "upper", OCI_COMPRESSION_NONE, "l.tar", NULL, &err), err,
+                 CB_EUNSUPPORTED, "uses trusted.overlay.metacopy");
+}
