@@ -15,6 +15,7 @@
 #include "dockerfile/ignore.h"
 #include "../cache/contenthash.h"
 #include "../cache/keys.h"
+#include "../oci/fetch.h"
 #include "../oci/layout.h"
 #include "../base/cleanup.h"
 #include "../base/fsutil.h"
@@ -480,6 +481,7 @@ struct copy_src {
     const char *what; /* for messages */
     long from_stage;  /* -1: not a stage */
     bool from_image;  /* COPY --from=IMAGE: image holds it */
+    bool urls;        /* ADD of URLs: downloaded into tmp, never unpacked */
     struct bld_state image;
     struct cb_strv matches;
     char *tmp; /* heredoc sources' temp dir */
@@ -544,6 +546,67 @@ static int bind_digest(struct bld_stage_ctx *c, const char *source, struct oci_d
     return cache_contenthash(&o, out, err);
 }
 
+static bool is_url(const char *s)
+{
+    return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
+}
+
+static bool is_git(const char *s)
+{
+    size_t n = strlen(s);
+    return !strncmp(s, "git@", 4) || !strncmp(s, "git://", 6) ||
+           (n > 4 && !strcmp(s + n - 4, ".git")) || strstr(s, ".git#");
+}
+
+/* ADD https://...: each URL downloaded (and its --checksum verified) into a
+ * scratch directory, named as BuildKit names it; mtime from Last-Modified,
+ * mode 0600; archives from URLs are not unpacked. */
+static int url_sources(struct bld_stage_ctx *c, const struct bld_instr *in, struct copy_src *src,
+                       int step, struct cb_err **err)
+{
+    const struct bld_instr_copy *cp = &in->u.copy;
+    struct oci_digest sum;
+
+    if (in->kind != BLD_I_ADD)
+        return cb_fail(err, CB_EINVAL, 0, "Dockerfile:%d: COPY takes no URLs (use ADD)",
+                       in->node->start_line);
+    if (cp->checksum && oci_digest_parse(cp->checksum, &sum, err) < 0)
+        return cb_wrap(err, "Dockerfile:%d: ADD --checksum", in->node->start_line);
+    if (cp->checksum && cp->sources.n != 1)
+        return cb_fail(err, CB_EINVAL, 0, "Dockerfile:%d: ADD --checksum takes one source",
+                       in->node->start_line);
+    src->tmp = cb_mkdtemp(oci_store_tmp_peek(c->s->store), "add-url-", err);
+    if (!src->tmp)
+        return cb_err_rc(err);
+    src->root = src->tmp;
+    src->what = "the downloaded files";
+    src->urls = true;
+    for (size_t i = 0; i < cp->sources.n; i++) {
+        const char *url = cp->sources.v[i];
+        cleanup_free char *name = NULL;
+        cleanup_free char *path = NULL;
+        struct oci_fetch_result res;
+        struct oci_fetch_req req = {.url = url,
+                                    .checksum = cp->checksum ? &sum : NULL,
+                                    .progress = &c->s->o->progress,
+                                    .progress_step = step};
+        if (!is_url(url))
+            return cb_fail(err, CB_EUNSUPPORTED, 0,
+                           "Dockerfile:%d: ADD %s: mixing URLs and local files in one ADD is "
+                           "not supported",
+                           in->node->start_line, url);
+        name = oci_fetch_url_filename(url, err);
+        if (!name)
+            return cb_wrap(err, "Dockerfile:%d: ADD %s", in->node->start_line, url);
+        path = cb_path_join(src->tmp, name);
+        if (oci_fetch_to_file(&req, path, 0600, &res, err) < 0)
+            return cb_wrap(err, "Dockerfile:%d: ADD %s", in->node->start_line, url);
+        oci_fetch_result_release(&res);
+        cb_strv_push(&src->matches, name);
+    }
+    return 0;
+}
+
 static int heredoc_sources(struct bld_stage_ctx *c, const struct bld_instr *in,
                            struct copy_src *src, struct cb_err **err)
 {
@@ -564,7 +627,7 @@ static int heredoc_sources(struct bld_stage_ctx *c, const struct bld_instr *in,
 }
 
 static int select_sources(struct bld_stage_ctx *c, const struct bld_instr *in, struct skip_ctx *sk,
-                          struct copy_src *src, struct cb_err **err)
+                          struct copy_src *src, int step, struct cb_err **err)
 {
     const struct bld_instr_copy *cp = &in->u.copy;
     const struct bld_named_context *nc = NULL;
@@ -588,16 +651,21 @@ static int select_sources(struct bld_stage_ctx *c, const struct bld_instr *in, s
             src->from_image = true;
         }
         return 0;
+    } else if (cp->sources.n && is_url(cp->sources.v[0])) {
+        return url_sources(c, in, src, step, err);
     } else {
         src->root = c->s->o->context;
         src->what = "the build context";
     }
     for (size_t i = 0; i < cp->sources.n; i++) {
-        if (strstr(cp->sources.v[i], "://"))
-            return cb_fail(err, CB_EUNSUPPORTED, 0,
-                           "Dockerfile:%d: %s %s: remote sources are not supported yet",
+        if (strstr(cp->sources.v[i], "://") || is_git(cp->sources.v[i]))
+            return cb_fail(err, CB_EUNSUPPORTED, 0, "Dockerfile:%d: %s %s: %s",
                            in->node->start_line, in->kind == BLD_I_ADD ? "ADD" : "COPY",
-                           cp->sources.v[i]);
+                           cp->sources.v[i],
+                           in->kind == BLD_I_COPY ? "COPY takes no URLs (use ADD)"
+                           : is_git(cp->sources.v[i])
+                               ? "git sources are not supported yet"
+                               : "mixing URLs and local files in one ADD is not supported");
         if (bld_copy_select(src->root, cp->sources.v[i], skip_path, sk, src->what, &src->matches,
                             err) < 0)
             return cb_wrap(err, "Dockerfile:%d: %s", in->node->start_line,
@@ -657,7 +725,7 @@ static int copy_in(void *arg, int rootfd, const char *extra_root, struct cb_err 
         .chmod = &a->chmod,
         .skip = skip_path,
         .skip_data = a->sk,
-        .unpack_archives = a->in->kind == BLD_I_ADD && cp->unpack != 0,
+        .unpack_archives = a->in->kind == BLD_I_ADD && cp->unpack != 0 && !a->src->urls,
     };
     int rc = 0;
 
@@ -768,7 +836,7 @@ int bld_op_copy(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, i
     a.dest = dest;
     rc = bld_chmod_parse(cp->chmod, &a.chmod, err);
     if (rc == 0)
-        rc = select_sources(c, in, &sk, &src, err);
+        rc = select_sources(c, in, &sk, &src, step, err);
     if (rc == 0)
         rc = source_digest(c, &src, &sk, &content, err);
     if (rc == 0)

@@ -142,7 +142,7 @@ static void plain_event(struct cli_progress *p, const struct cb_progress_event *
             fprintf(p->out, "#%d ERROR: %s\n", s->id, ev->text ? ev->text : "failed");
         break;
     case CB_PROGRESS_BYTES: {
-        double el = t - s->started;
+        double el = s->started > 0 ? t - s->started : 0;
         double rate = el > 0.01 ? (double)ev->current / 1e6 / el : 0;
         plain_header(p, s);
         if (ev->total >= 0)

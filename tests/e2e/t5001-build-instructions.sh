@@ -78,4 +78,28 @@ test_expect_success ROOT,RUNTIME,BUSYBOX 'RUN --mount from=STAGE and from=IMAGE 
 	test -z "$(ls "$CBUILD_ROOT/tmp" | grep mount-from)"
 '
 
+test_expect_success ROOT,RUNTIME,BUSYBOX,PYTHON3,UMOCI 'ADD of a URL: name from the URL, --checksum verified, mode 0600, mtime from Last-Modified' '
+	printf "%s" "{\"/files/tool.sh\": [{\"body\": \"echo remote\\n\", \"headers\": {\"Last-Modified\": \"Wed, 21 Oct 2015 07:28:00 GMT\"}}]}" >routes.json &&
+	python3 "$HELPERS/httpserve.py" --routes routes.json --port-file port --log http.log >/dev/null 2>&1 &
+	echo $! >http.pid &&
+	for i in 1 2 3 4 5 6 7 8 9 10; do test -s port && break; sleep 0.2; done &&
+	url="http://127.0.0.1:$(cat port)/files/tool.sh" &&
+	sum=$(printf "echo remote\n" | sha256sum | cut -d" " -f1) &&
+	mkdir -p uctx &&
+	printf "FROM busybox:latest\nADD --checksum=sha256:$sum $url /opt/\n" >uctx/Dockerfile &&
+	cbuild build --progress=plain -o type=oci,dest=uo uctx >/dev/null 2>ulog &&
+	rm -rf ub && umoci unpack --image uo:latest ub >/dev/null &&
+	test "$(cat ub/rootfs/opt/tool.sh)" = "echo remote" &&
+	test "$(stat -c %a ub/rootfs/opt/tool.sh)" = 600 &&
+	test "$(stat -c %Y ub/rootfs/opt/tool.sh)" = 1445412480 &&
+	printf "FROM busybox:latest\nADD --checksum=sha256:0000000000000000000000000000000000000000000000000000000000000000 $url /opt/\n" >uctx/Dockerfile &&
+	test_exit_code 1 cbuild build --progress=plain uctx 2>uerr &&
+	test_grep "Dockerfile:2" uerr &&
+	test_grep "$url" uerr &&
+	printf "FROM busybox:latest\nCOPY $url /opt/\n" >uctx/Dockerfile &&
+	test_must_fail cbuild build --progress=plain uctx 2>uerr2 &&
+	test_grep "source can.t be a URL for COPY" uerr2;
+	rc=$?; kill "$(cat http.pid)" 2>/dev/null; exit $rc
+'
+
 test_done
