@@ -198,12 +198,14 @@ static void expand_template(struct cb_buf *b, const char *tpl, const char *m, si
         bool brace = *tpl == '{';
         const char *p = tpl + brace;
         const char *name = p;
+        size_t left = strlen(p);
         while (*p) {
             int w;
-            uint32_t r = go_decode_rune(p, strlen(p), &w);
+            uint32_t r = go_decode_rune(p, left, &w);
             if (!go_isletter(r) && !go_isdigit(r) && r != '_')
                 break;
             p += w;
+            left -= (size_t)w;
         }
         if (p == name || (brace && *p != '}')) {
             (void)cb_buf_addc(b, '$', NULL);
@@ -288,6 +290,14 @@ int bld_glob_replace(const char *value, const char *pat, const char *repl, bool 
         }
         if (e > last_end || s == 0)
             expand_template(&b, repl, value + v.off[s], v.off[e] - v.off[s]);
+        if (b.len > BLD_GLOB_MAX_RESULT) {
+            cb_buf_release(&b);
+            free(t);
+            runes_release(&v);
+            return cb_fail(err, CB_ESYNTAX, 0,
+                           "substitution result longer than %d bytes (pattern \"%s\")",
+                           BLD_GLOB_MAX_RESULT, pat);
+        }
         last_end = e;
         search = e > search ? e : search + 1;
         done = search > v.n;

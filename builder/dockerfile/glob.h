@@ -12,6 +12,11 @@
  * or the suffix when suffix is true.  *out is allocated. */
 int bld_glob_trim(const char *value, const char *pat, bool suffix, bool greedy, char **out,
                   struct cb_err **err);
+/* A ${v//p/r} result may not grow past this: an empty pattern inserts r at
+ * every position, and nesting such substitutions grows exponentially.
+ * (Linux caps one argument or environment string at 128 KiB anyway.) */
+#define BLD_GLOB_MAX_RESULT (256 << 10)
+
 /* Replace the first (or every) longest leftmost match of pat in value. */
 int bld_glob_replace(const char *value, const char *pat, const char *repl, bool all, char **out,
                      struct cb_err **err);
