@@ -27,6 +27,9 @@ void bld_build_result_release(struct bld_build_result *r)
     oci_descriptor_release(&r->manifest);
     cb_strv_release(&r->unused_args);
     cb_strv_release(&r->stage_times);
+    cb_strv_release(&r->final_args);
+    cb_strv_release(&r->overridden_args);
+    free(r->stage_layers);
 }
 
 void bld_output_release(struct bld_output *o)
@@ -309,6 +312,8 @@ static int final_image(struct bld_solver *s, struct oci_descriptor *mdesc, struc
         st->img.created = xstrdup(s->epoch_str);
     else if (st->img.n_history && st->img.history[st->img.n_history - 1].created)
         st->img.created = xstrdup(st->img.history[st->img.n_history - 1].created);
+    if (s->o->fixups && bld_fixups_apply(s, st, err) < 0)
+        return cb_err_rc(err);
     rc = oci_layout_put_image(l, &st->img, &cdesc, err);
     if (rc < 0)
         return rc;
@@ -376,6 +381,32 @@ static int tag_image(struct bld_solver *s, const struct oci_descriptor *mdesc, s
 }
 
 /* ---------------------------------------------------------------- entry */
+
+/* What --doctor needs from the build: the final stage's ARGs with their
+ * defaults (and which were overridden), and the layers that stage made. */
+static void doctor_info(const struct bld_solver *s, struct bld_build_result *res)
+{
+    const struct bld_stage *st = &s->df->stages[s->g->target];
+    const struct bld_stage_run *run = &s->runs[s->g->target];
+
+    for (size_t k = 0; k < st->n; k++) {
+        const struct bld_instr *in = &st->instrs[k];
+        for (size_t j = 0; in->kind == BLD_I_ARG && j < in->u.kvs.n; j++) {
+            const struct bld_kv *kv = &in->u.kvs.v[j];
+            if (kv->value)
+                cb_strv_pushf(&res->final_args, "%s=%s", kv->key, kv->value);
+            else
+                cb_strv_push(&res->final_args, kv->key);
+            if (arg_given(s->o, kv->key))
+                cb_strv_push(&res->overridden_args, kv->key);
+        }
+    }
+    for (size_t i = run->base_layers; i < run->state.n_layers; i++) {
+        res->stage_layers =
+            xreallocarray(res->stage_layers, res->n_stage_layers + 1, sizeof(*res->stage_layers));
+        res->stage_layers[res->n_stage_layers++] = i;
+    }
+}
 
 static int solver_init(struct bld_solver *s, struct oci_store *store,
                        const struct bld_build_opts *o, struct cb_err **err)
@@ -515,6 +546,7 @@ int bld_build(struct oci_store *store, const struct bld_build_opts *o, struct bl
     if (rc == 0) {
         res->steps_run = s.steps_run;
         res->steps_cached = s.steps_cached;
+        doctor_info(&s, res);
         for (size_t i = 0; i < s.g->n_order; i++) {
             size_t k = s.g->order[i];
             if (s.df->stages[k].name)

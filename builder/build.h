@@ -103,6 +103,7 @@ struct bld_build_opts {
     struct cb_progress progress;
     int cancel_fd;             /* readable on Ctrl-C, or -1 */
     struct bld_shared *shared; /* may be NULL */
+    unsigned fixups;           /* --fixup: builder/doctor/fixup.h's BLD_FIXUP_* bits */
     const char *label;         /* prefixes step names ("[LABEL stage 1/3]"), or NULL */
 };
 
@@ -112,6 +113,12 @@ struct bld_build_result {
     struct cb_strv unused_args;     /* --build-arg names no stage consumed */
     int steps_run, steps_cached;
     struct cb_strv stage_times; /* "NAME SECONDS" per stage that ran, in order */
+    /* For --doctor's baked-in build-arg check: the final stage's ARGs
+     * ("NAME" with default "NAME=VALUE", overridden ones in overridden), and
+     * the indexes of the layers the final stage made. */
+    struct cb_strv final_args, overridden_args;
+    size_t *stage_layers;
+    size_t n_stage_layers;
 };
 void bld_build_result_release(struct bld_build_result *r);
 

@@ -32,6 +32,7 @@ struct bld_stage_run {
     bool started, done, failed;
     struct cb_strv final_env; /* env after the stage (for FROM <stage> expansion) */
     double seconds;           /* wall time the stage took */
+    size_t base_layers;       /* layers the stage started with */
 };
 
 struct bld_shared {
@@ -90,6 +91,9 @@ const struct bld_named_context *bld_solver_context(const struct bld_solver *s, c
  * context stands for; layouts are imported into the store first.  Allocated. */
 char *bld_context_image_ref(struct bld_solver *s, const struct bld_named_context *c,
                             struct cb_err **err);
+
+/* fixups.c: --fixup on the final state (one layer, config, history). */
+int bld_fixups_apply(struct bld_solver *s, struct bld_state *st, struct cb_err **err);
 
 /* step.c: the RFC 3339 time now, or SOURCE_DATE_EPOCH's. */
 char *bld_now_rfc3339(const struct bld_solver *s);

@@ -285,6 +285,7 @@ static int run_stage(struct bld_solver *s, size_t i, struct cb_err **err)
             !strcmp(c.label, s->o->no_cache_filter->v[f]))
             c.no_cache = true;
     rc = from_step(&c, total, err);
+    s->runs[i].base_layers = c.st->n_layers;
     if (rc == 0)
         rc = run_triggers(&c, &n, total, err);
     for (size_t k = 0; rc == 0 && k < c.stage->n; k++) {

@@ -13,6 +13,8 @@
 #include "regcli.h"
 #include "../builder/argfile.h"
 #include "../builder/build.h"
+#include "../builder/doctor/doctor.h"
+#include "../builder/doctor/fixup.h"
 #include "../builder/exec/mounts.h"
 #include "../builder/stdin_context.h"
 #include "../oci/layout.h"
@@ -29,6 +31,7 @@ struct build_flags {
     const char *file, *target, *platform, *pull, *progress, *iidfile, *metadata, *network;
     const char *compression, *runtime, *snapshotter, *executor;
     struct cb_strv arg_files, contexts, cache_from, cache_to;
+    const char *doctor, *fixup;
     bool no_cache, quiet, load, push, tls_verify;
     long jobs;
 };
@@ -60,6 +63,10 @@ static const struct cli_option opts[] = {
     {0, "snapshotter", CLI_OPT_STRING, &f.snapshotter, "NAME", "auto, overlay or native"},
     {0, "executor", CLI_OPT_STRING, &f.executor, "NAME", NULL},
     {0, "push", CLI_OPT_BOOL, &f.push, NULL, "push every -t tag to its registry after the build"},
+    {0, "doctor", CLI_OPT_OPTSTR, &f.doctor, "strict",
+     "check the image for runtime traps (=strict: findings fail the build)"},
+    {0, "fixup", CLI_OPT_STRING, &f.fixup, "LIST",
+     "home,userbase,path,ownership or all: fix those traps in one extra layer"},
     {0, "tls-verify", CLI_OPT_BOOL, &f.tls_verify, NULL,
      "verify registry TLS (=false also allows plain HTTP)"},
     {0, "cache-from", CLI_OPT_LIST, &f.cache_from, "SPEC",
@@ -256,6 +263,11 @@ static int prepare(struct build_run *b, struct cb_err **err)
     o->snapshotter = f.snapshotter;
     o->executor = f.executor;
     o->tls_verify_off = !f.tls_verify;
+    if (f.doctor && *f.doctor && strcmp(f.doctor, "strict"))
+        return cb_fail(err, CB_EINVAL, 0, "--doctor='%s': want --doctor or --doctor=strict",
+                       f.doctor);
+    if (f.fixup && bld_fixup_parse(f.fixup, &o->fixups, err) < 0)
+        return cb_wrap(err, "--fixup");
     cli_reg_init(&b->reg, f.tls_verify, true, stderr);
     b->reg_init = true;
     o->insecure_registries = b->reg.insecure;
@@ -319,6 +331,49 @@ static char *summary(const struct bld_build_result *r)
     return cb_buf_detach(&b, NULL);
 }
 
+/* --doctor: the image doctor on the result, with what the build knows. */
+static int doctor(struct oci_store *store, const struct bld_build_result *r, struct cb_err **err)
+{
+    struct bld_doctor_arg *args = xcalloc(r->final_args.n + 1, sizeof(*args));
+    cleanup_findings struct bld_findings found;
+    struct cb_strv names = CB_STRV_INIT;
+    char md[OCI_DIGEST_STR_MAX];
+    bool strict = !strcmp(f.doctor, "strict");
+    int rc;
+
+    bld_findings_init(&found);
+    for (size_t i = 0; i < r->final_args.n; i++) {
+        const char *eq = strchr(r->final_args.v[i], '=');
+        cb_strv_push_take(&names,
+                          eq ? xstrndup(r->final_args.v[i], (size_t)(eq - r->final_args.v[i]))
+                             : xstrdup(r->final_args.v[i]));
+        args[i].name = names.v[i];
+        args[i].default_value = eq ? eq + 1 : NULL;
+        args[i].overridden = cb_strv_find(&r->overridden_args, names.v[i]) >= 0;
+    }
+    {
+        struct bld_doctor_opts o = {.args = args,
+                                    .n_args = r->final_args.n,
+                                    .stage_layers = r->stage_layers,
+                                    .n_stage_layers = r->n_stage_layers};
+        rc = bld_doctor_image(store, oci_digest_fmt(&r->manifest.digest, md), &o, &found, err);
+    }
+    if (rc == 0 && found.n) {
+        struct cb_buf text;
+        cb_buf_init(&text, 16 << 20);
+        if (bld_findings_text(&found, &text, NULL) == 0)
+            fputs(cb_buf_str(&text), stderr);
+        cb_buf_release(&text);
+    }
+    /* plain --doctor reports; only --doctor=strict fails the build */
+    if (rc == 0 && strict && bld_findings_status(&found, strict))
+        rc = cb_fail(err, CB_ESTEP, 0, "the image doctor found %zu problem%s%s", found.n,
+                     found.n == 1 ? "" : "s", strict ? " (--doctor=strict)" : "");
+    cb_strv_release(&names);
+    free(args);
+    return rc;
+}
+
 /* --push: the built image to every tag, blobs once, as `cbuild push` does. */
 static int push(struct oci_store *store, const struct oci_descriptor *desc, bool quiet,
                 struct cb_err **err)
@@ -373,6 +428,8 @@ static int run(struct build_run *b, struct cli_env *env, int mode, struct cb_err
         cli_progress_finish(prog, NULL);
     }
     cli_progress_free(prog);
+    if (rc == 0 && f.doctor)
+        rc = doctor(store, &res, err);
     if (rc == 0 && f.push)
         rc = push(store, &res.manifest, mode == CLI_PROGRESS_QUIET, err);
     if (rc == 0)

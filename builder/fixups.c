@@ -1,0 +1,99 @@
+/* fixups.c - `cbuild build --fixup=LIST`: the image doctor's fixups applied
+ * at the end of the final stage, as one extra layer and config change with a
+ * history entry naming each fixup (builder/doctor/fixup.h plans them). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "builder_internal.h"
+#include "step.h"
+#include "doctor/fixup.h"
+#include "doctor/rootfs.h"
+#include "../oci/layer.h"
+#include "../oci/layout.h"
+#include "../base/cleanup.h"
+#include "../base/fsutil.h"
+#include "../base/log.h"
+#include "../base/xalloc.h"
+#include "../base/banned.h"
+
+/* Write dir as one layer into the store and add it to st. */
+static int commit_dir(struct bld_solver *s, struct bld_state *st, const char *dir,
+                      struct cb_err **err)
+{
+    cleanup_blob_writer struct oci_blob_writer *w =
+        oci_blob_writer_new(oci_store_layout_peek(s->store), err);
+    struct oci_layer_write_opts o = {
+        .compress = {.algo = s->o->compression},
+        .clamp_mtime = s->o->has_epoch,
+        .source_date_epoch = s->o->epoch,
+    };
+    struct oci_layer_desc d;
+    struct oci_sink sink;
+    struct oci_descriptor layer;
+
+    if (!w)
+        return cb_err_rc(err);
+    sink = oci_blob_writer_sink(w);
+    if (oci_layer_write_tree(dir, &o, &sink, &d, err) < 0 ||
+        oci_blob_writer_commit(w, &d.digest, (int64_t)d.size, NULL, err) < 0)
+        return cb_wrap(err, "--fixup: write the layer");
+    oci_descriptor_init(&layer);
+    layer.media_type = xstrdup(oci_compression_layer_media_type(s->o->compression));
+    layer.digest = d.digest;
+    layer.size = (int64_t)d.size;
+    bld_state_add_layer(st, &layer, &d.diff_id);
+    oci_descriptor_release(&layer);
+    return 0;
+}
+
+static int view(struct bld_solver *s, const struct bld_state *st, struct cb_strv *dirs,
+                struct bld_rootfs **fs, struct cb_err **err)
+{
+    for (size_t i = 0; i < st->n_layers; i++) {
+        char *dir = NULL;
+        if (oci_store_layer_ensure(s->store, &st->layers[i], &st->img.diff_ids[i], &dir, err) < 0)
+            return cb_err_rc(err);
+        cb_strv_push_take(dirs, dir);
+    }
+    *fs = bld_rootfs_open_dirs((const char *const *)dirs->v, dirs->n, err);
+    return *fs ? 0 : cb_err_rc(err);
+}
+
+int bld_fixups_apply(struct bld_solver *s, struct bld_state *st, struct cb_err **err)
+{
+    struct cb_strv dirs = CB_STRV_INIT;
+    cleanup_rootfs struct bld_rootfs *fs = NULL;
+    cleanup_fixup_plan struct bld_fixup_plan plan;
+    char *tmp = NULL;
+    int rc;
+
+    bld_fixup_plan_init(&plan);
+    rc = view(s, st, &dirs, &fs, err);
+    if (rc == 0)
+        rc = bld_fixup_plan(&st->img, fs, s->o->fixups, &plan, err);
+    if (rc == 0 && plan.n) {
+        tmp = cb_mkdtemp(oci_store_tmp_peek(s->store), "fixup-", err);
+        rc = tmp ? bld_fixup_apply_to_dir(&plan, fs, tmp, err) : cb_err_rc(err);
+        if (rc == 0)
+            rc = commit_dir(s, st, tmp, err);
+    }
+    if (rc == 0 && plan.history) {
+        char *created = st->img.n_history ? st->img.history[st->img.n_history - 1].created : NULL;
+        created = created ? xstrdup(created) : NULL;
+        bld_fixup_apply_config(&plan, &st->img);
+        /* keep the image's timestamps deterministic, as every other step */
+        if (st->img.n_history && created) {
+            free(st->img.history[st->img.n_history - 1].created);
+            st->img.history[st->img.n_history - 1].created = created;
+            created = NULL;
+        }
+        free(created);
+        for (size_t i = 0; i < plan.notes.n; i++)
+            cb_log_info("fixup: %s", plan.notes.v[i]);
+    }
+    if (tmp)
+        cb_rm_rf(tmp, NULL);
+    free(tmp);
+    cb_strv_release(&dirs);
+    return rc < 0 ? cb_wrap(err, "--fixup") : 0;
+}
