@@ -81,7 +81,7 @@ int cmd_help(int argc, char **argv, struct cli_env *env)
     const struct cli_command *c;
     char *sub[] = {NULL, "--help", NULL};
 
-    if (argc < 2) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         print_main_usage(stdout);
         return 0;
     }
