@@ -32,9 +32,11 @@ def readme(cmds):
     text = open(path).read()
     body = []
     for _, md in cmds:
-        # demote headings so each command is a ### section
-        md = re.sub(r"^#{1,3} ", "### ", md, count=1, flags=re.M)
-        body.append(md)
+        # each command is a ### section; headings inside it go below that
+        first, _, rest = md.partition("\n")
+        first = re.sub(r"^#{1,3} ", "### ", first)
+        rest = re.sub(r"^#{1,4} ", "#### ", rest, flags=re.M)
+        body.append(first + "\n" + rest)
     block = MARK_BEGIN + "\n\n" + "\n".join(body) + "\n" + MARK_END
     if MARK_END in text:
         text = re.sub(re.escape(MARK_BEGIN) + r".*?" + re.escape(MARK_END), lambda m: block, text, flags=re.S)
