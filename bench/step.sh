@@ -31,7 +31,11 @@ ROOTFS=$work/bundle/rootfs
 now_ms() { date +%s%N | cut -c1-13; }
 # avg_ms CMD...: mean wall time of N runs in ms (one warm-up run first)
 avg_ms() {
-    "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; echo "-"; return; }
+    "$@" >/dev/null 2>"$work/err" || {
+        echo "failed: $*: $(tail -n 1 "$work/err")" >&2
+        echo "-"
+        return
+    }
     t0=$(now_ms)
     i=0
     while [ $i -lt "$N" ]; do "$@" >/dev/null 2>&1; i=$((i + 1)); done
@@ -72,6 +76,16 @@ printf '| what | ms per step (mean of %s) |\n| --- | --- |\n' "$N"
 for rt in crun runc; do
     command -v $rt >/dev/null 2>&1 || continue
     printf '| cbuild debug run, %s, overlay | %s |\n' $rt "$(avg_ms cbuild_step $rt)"
+done
+# N steps in one cbuild process, as in a build (no process start per step):
+# snapshot dirs + helper + runtime + teardown, the mean printed by --repeat
+repeat_ms() {
+    "$CBUILD" debug run --runtime "$1" --repeat "$N" --rootfs "$ROOTFS" -- true 2>&1 >/dev/null |
+        sed -n 's/.*: \([0-9.]*\) ms per step/\1/p'
+}
+for rt in crun runc; do
+    command -v $rt >/dev/null 2>&1 || continue
+    printf '| cbuild, %s steps in one process (--repeat), %s | %s |\n' "$N" $rt "$(repeat_ms $rt)"
 done
 printf '| cbuild debug run, crun, native snapshot | %s |\n' \
     "$(avg_ms "$CBUILD" debug run --runtime crun --snapshotter native --rootfs "$ROOTFS" -- true)"

@@ -48,6 +48,7 @@ struct run_args {
     const char *user, *workdir, *network, *runtime, *snapshotter, *label, *hostname;
     const char *changes, *rootfs_out, *image;
     bool cgroups;
+    long repeat;
 };
 
 static void run_args_release(struct run_args *a)
@@ -80,6 +81,8 @@ int cmd_debug_run(int argc, char **argv, struct cli_env *env)
         {0, "label", CLI_OPT_STRING, &a.label, "TEXT", "prefix for error messages"},
         {0, "hostname", CLI_OPT_STRING, &a.hostname, "NAME", "hostname (default buildkitsandbox)"},
         {0, "changes", CLI_OPT_STRING, &a.changes, "DIR", "save the overlay upper dir here"},
+        {0, "repeat", CLI_OPT_INT, &a.repeat, "N",
+         "run the step N times, print the mean time per step (bench)"},
         {0, "rootfs-out", CLI_OPT_STRING, &a.rootfs_out, "DIR", "save the resulting rootfs here"},
         {0},
     };
@@ -104,6 +107,7 @@ int cmd_debug_run(int argc, char **argv, struct cli_env *env)
         .runtime = a.runtime,
         .image = a.image,
         .cgroups = a.cgroups,
+        .repeat = a.repeat > 0 ? (unsigned)a.repeat : 1,
         .lowers = (const char *const *)a.lowers.v,
         .n_lowers = a.lowers.n,
         .changes_out = a.changes,
@@ -125,7 +129,11 @@ int cmd_debug_run(int argc, char **argv, struct cli_env *env)
     root = env->root ? xstrdup(env->root) : oci_store_default_root();
     o.store_root = root;
     o.cancel_fd = install_cancel();
+    if (a.repeat < 0 || a.repeat > 100000)
+        return cli_usage_error(&u, "--repeat: want 1..100000");
     rc = bld_run_once(&o, &req, &res, &err);
+    if (rc == 0 && a.repeat > 1)
+        fprintf(stderr, "%ld steps: %.1f ms per step\n", a.repeat, res.seconds * 1000);
     bld_mounts_free(mounts, req.n_mounts);
     bld_exec_result_release(&res);
     return rc < 0 ? cli_report(err) : 0;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "run_once.h"
 #include "treecopy.h"
@@ -84,6 +85,13 @@ static int image_layers(struct oci_store *st, const char *name, struct cb_strv *
 static int run_on(const struct bld_run_once *o, const char *const *lowers, size_t n_lowers,
                   const struct bld_exec_req *req, struct bld_exec_result *res, struct cb_err **err);
 
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int bld_run_once(const struct bld_run_once *o, const struct bld_exec_req *req,
                  struct bld_exec_result *res, struct cb_err **err)
 {
@@ -115,18 +123,33 @@ static int run_on(const struct bld_run_once *o, const char *const *lowers, size_
                                    .cancel_fd = o->cancel_fd,
                                    .cgroups = o->cgroups};
     cleanup_executor struct bld_executor *ex = bld_executor_new(&eo, err);
-    cleanup_snapshot struct bld_snapshot *snap = NULL;
     struct bld_snapshot_opts so = {state, o->snapshotter, lowers, n_lowers};
-    int r;
+    unsigned runs = o->repeat ? o->repeat : 1;
+    double total = 0;
 
     if (!ex)
         return cb_err_rc(err);
-    if (bld_snapshot_prepare(&so, &snap, err) < 0)
-        return cb_err_rc(err);
-    r = bld_executor_run(ex, snap, req, res, err);
-    if (r < 0 && (*err)->code != CB_ESTEP)
-        return r;
-    if (save_outputs(o, snap, r < 0 ? NULL : err) < 0 && r == 0)
-        return cb_err_rc(err);
-    return r;
+    for (unsigned i = 0; i < runs; i++) {
+        struct bld_snapshot *snap = NULL;
+        double t0 = now_seconds();
+        int r;
+        bld_exec_result_release(res);
+        if (bld_snapshot_prepare(&so, &snap, err) < 0)
+            return cb_err_rc(err);
+        r = bld_executor_run(ex, snap, req, res, err);
+        if (r < 0 && (*err)->code != CB_ESTEP) {
+            bld_snapshot_free(snap);
+            return r;
+        }
+        if (i + 1 == runs || r < 0) {
+            if (save_outputs(o, snap, r < 0 ? NULL : err) < 0 && r == 0)
+                r = cb_err_rc(err);
+        }
+        bld_snapshot_free(snap);
+        total += now_seconds() - t0; /* snapshot, step and teardown */
+        res->seconds = total / (i + 1);
+        if (r < 0)
+            return r;
+    }
+    return 0;
 }

@@ -17,11 +17,15 @@ struct bld_run_once {
     const char *changes_out; /* overlay: the upper dir is saved here (may be NULL) */
     const char *rootfs_out;  /* the resulting merged rootfs is saved here (may be NULL) */
     int cancel_fd;
-    bool cgroups; /* see bld_executor_opts.cgroups */
+    bool cgroups;    /* see bld_executor_opts.cgroups */
+    unsigned repeat; /* run the step this many times, each on a fresh snapshot (bench) */
 };
 
-/* Run req once.  The outputs are written even when the step fails (so a
- * test can inspect a failed step), never when it was cancelled. */
+/* Run req once (or o->repeat times, in one process: what a build pays per
+ * RUN); res->seconds is the mean wall time per run of snapshot, step and
+ * teardown.  The outputs (of the
+ * last run) are written even when the step fails (so a test can inspect a
+ * failed step), never when it was cancelled. */
 int bld_run_once(const struct bld_run_once *o, const struct bld_exec_req *req,
                  struct bld_exec_result *res, struct cb_err **err);
 
