@@ -61,14 +61,14 @@ json.dump(c, open(p, "w"))
 PY
 }
 bare_crun() {
-    (cd "$work/bare-crun" && unshare -m sh -c "umount /sys/fs/cgroup/unified 2>/dev/null; crun $1 run b$(date +%s%N)")
+    (cd "$work/bare-crun" && unshare -m sh -c "umount /sys/fs/cgroup/unified 2>/dev/null; crun ${1:-} run b$(date +%s%N)")
 }
 bare_runc() { (cd "$work/bare-runc" && runc run "b$(date +%s%N)"); }
 
 buildah_setup() {
     command -v buildah >/dev/null 2>&1 || apt-get install -y buildah >/dev/null 2>&1 || return 1
     B="buildah --root $work/b/root --runroot $work/b/run --storage-driver overlay"
-    $B from --name bench "oci:$work/bb:latest" >/dev/null
+    $B from --name bench "oci:$work/bb:latest" >/dev/null 2>&1
 }
 buildah_run() { $B run --isolation "$1" ${2:+--runtime "$2"} bench true; }
 
