@@ -244,6 +244,13 @@ test_expect_success EXEC,TMUX 'Ctrl-C on a terminal stops the step and leaves no
 	no_leftovers
 '
 
+test_expect_success EXEC '--repeat runs the step on a fresh snapshot each time' '
+	run --repeat 3 --changes ch7 -- sh -c "test ! -e /once && touch /once" 2>err &&
+	test_grep "^3 steps: [0-9.]* ms per step" err &&
+	test -f ch7/once &&
+	no_leftovers
+'
+
 test_expect_success EXEC 'bad arguments are usage errors' '
 	test_exit_code 2 run --network bogus -- true 2>err &&
 	test_grep "network" err &&
