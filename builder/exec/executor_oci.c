@@ -35,7 +35,10 @@ struct step {
     struct bld_executor *ex;
     const struct bld_exec_req *req;
     struct bld_snapshot *snap;
-    char *dir, *bundle, *id, *runtime_root, *pid_file;
+    char *bundle;  /* SNAP/step-XXXXXX: a tmpfs during the step */
+    char *scratch; /* BUNDLE.d: rw-bind overlays, busy private caches (made on demand) */
+    char *record;  /* BUNDLE.container: runtime, root and id, for crash cleanup */
+    char *id, *runtime_root, *pid_file;
     struct bld_mount_plan plan;
     struct bld_helper helper;
     struct bld_user user;
@@ -65,10 +68,15 @@ static void step_release(struct step *s)
     bld_user_release(&s->user);
     bld_stubs_release(&s->stubs);
     cb_strv_release(&s->env);
-    if (s->dir)
-        bld_rundir_remove(s->dir, NULL);
-    free(s->dir);
+    if (s->bundle) {
+        rmdir(s->bundle);
+        unlink(s->pid_file);
+        cb_rm_rf(s->scratch, NULL);
+        unlink(s->record);
+    }
     free(s->bundle);
+    free(s->scratch);
+    free(s->record);
     free(s->id);
     free(s->runtime_root);
     free(s->pid_file);
@@ -110,26 +118,35 @@ static int write_resolv(const char *bundle, struct cb_err **err)
     return cb_write_file_atomic(dst, b.data ? b.data : "", b.len, 0644, err);
 }
 
+/* The step's files live beside the snapshot (whose owner file covers them
+ * for crash cleanup): fewer directories to make and remove per step. */
 static int prepare_state(struct step *s, struct cb_err **err)
 {
     const struct bld_executor_opts *o = &s->ex->opts;
+    char *bundle = cb_path_join(s->snap->dir, "step-XXXXXX");
     s->runtime_root = cb_path_join(o->state_dir, "runtime");
-    if (cb_mkdir_p(s->runtime_root, 0700, err) < 0)
+    if (cb_mkdir_p(s->runtime_root, 0700, err) < 0) {
+        free(bundle);
         return cb_err_rc(err);
-    s->dir = bld_rundir_create_container(o->state_dir, "step", s->ex->runtime_path, s->runtime_root,
-                                         &s->id, err);
-    if (!s->dir)
-        return cb_err_rc(err);
-    s->bundle = cb_path_join(s->dir, "bundle");
-    s->pid_file = cb_path_join(s->dir, "container.pid");
-    if (mkdir(s->bundle, 0700) < 0)
-        return cb_fail(err, CB_EIO, errno, "mkdir '%s'", s->bundle);
-    return 0;
+    }
+    if (!mkdtemp(bundle)) {
+        int e = errno;
+        free(bundle);
+        return cb_fail(err, CB_EIO, e, "create the step's bundle in '%s'", s->snap->dir);
+    }
+    s->bundle = bundle;
+    /* "cbuild-<snapshot suffix>-<step suffix>" */
+    s->id = xasprintf("cbuild-%s-%s", strrchr(s->snap->dir, '-') + 1, strrchr(bundle, '-') + 1);
+    s->pid_file = xasprintf("%s.pid", bundle);
+    s->scratch = xasprintf("%s.d", bundle);
+    s->record = xasprintf("%s.container", bundle);
+    return bld_rundir_record_container(s->record, s->ex->runtime_path, s->runtime_root, s->id, err);
 }
 
 static int plan_mounts(struct step *s, struct cb_err **err)
 {
-    struct bld_mount_ctx ctx = {s->dir, s->bundle, s->ex->opts.cache_dir, s->ex->opts.cancel_fd};
+    struct bld_mount_ctx ctx = {s->scratch, s->bundle, s->ex->opts.cache_dir,
+                                s->ex->opts.cancel_fd};
     cleanup_free char *hosts = cb_path_join(s->bundle, "hosts");
     cleanup_free char *resolv = cb_path_join(s->bundle, "resolv.conf");
     bld_mount_plan_add(&s->plan, "/etc/resolv.conf", "bind", resolv, "rbind,ro");

@@ -362,6 +362,8 @@ static int plan_cache(struct bld_mount_plan *p, const struct bld_mount *m, size_
     if (busy) { /* private and in use: a throw-away instance for this step */
         free(dir);
         dir = xasprintf("%s/cache%zu", ctx->step_dir, idx);
+        if (cb_mkdir_p(ctx->step_dir, 0700, err) < 0)
+            return cb_err_rc(err);
     }
     if (!cb_path_exists(dir) && cache_create(dir, m, err) < 0)
         return cb_err_rc(err);
@@ -428,6 +430,8 @@ static int plan_bind(struct bld_mount_plan *p, const struct bld_mount *m, size_t
         bld_mount_plan_add(p, m->target, "bind", m->source, "rbind,ro");
         return 0;
     }
+    if (cb_mkdir_p(ctx->step_dir, 0700, err) < 0)
+        return cb_err_rc(err);
     base = xasprintf("%s/bind%zu", ctx->step_dir, idx);
     return plan_bind_rw(p, m, base, &st, err);
 }

@@ -120,7 +120,7 @@ struct bld_mount_plan {
 };
 
 struct bld_mount_ctx {
-    const char *step_dir;  /* on disk, removed after the step */
+    const char *step_dir;  /* scratch on disk, made when needed, removed after the step */
     const char *bundle;    /* the bundle dir (a tmpfs during the step) */
     const char *cache_dir; /* ROOT/cache-mounts */
     int cancel_fd;         /* -1, or readable to give up waiting for a locked cache */

@@ -56,44 +56,31 @@ static int write_owner(const char *dir, const char *extra, struct cb_err **err)
     return 0;
 }
 
-/* mkdtemp "<state_dir>/<prefix>-XXXXXX" and write its owner file, with the
- * container's runtime, root and id when id_out is given. */
-static char *create(const char *state_dir, const char *prefix, const char *runtime,
-                    const char *runtime_root, char **id_out, struct cb_err **err)
+char *bld_rundir_create(const char *state_dir, const char *prefix, struct cb_err **err)
 {
     cleanup_free char *p = xasprintf("%s-", prefix);
-    cleanup_free char *extra = NULL;
     char *dir;
     if (cb_mkdir_p(state_dir, 0700, err) < 0)
         return NULL;
     dir = cb_mkdtemp(state_dir, p, err);
     if (!dir)
         return NULL;
-    if (id_out) {
-        *id_out = xasprintf("cbuild-%s", strrchr(dir, '/') + 1);
-        extra = xasprintf("%s\n%s\n%s\n", runtime, runtime_root, *id_out);
-    }
-    if (write_owner(dir, extra, err) < 0) {
+    if (write_owner(dir, NULL, err) < 0) {
         cb_rm_rf(dir, NULL);
         free(dir);
-        if (id_out) {
-            free(*id_out);
-            *id_out = NULL;
-        }
         return NULL;
     }
     return dir;
 }
 
-char *bld_rundir_create(const char *state_dir, const char *prefix, struct cb_err **err)
+int bld_rundir_record_container(const char *path, const char *runtime, const char *runtime_root,
+                                const char *id, struct cb_err **err)
 {
-    return create(state_dir, prefix, NULL, NULL, NULL, err);
-}
-
-char *bld_rundir_create_container(const char *state_dir, const char *prefix, const char *runtime,
-                                  const char *runtime_root, char **id_out, struct cb_err **err)
-{
-    return create(state_dir, prefix, runtime, runtime_root, id_out, err);
+    cleanup_free char *text = xasprintf("%s\n%s\n%s\n", runtime, runtime_root, id);
+    cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return cb_fail(err, CB_EIO, errno, "create '%s'", path);
+    return cb_write_all(fd, text, strlen(text), err);
 }
 
 int bld_rundir_remove(const char *dir, struct cb_err **err)
@@ -144,27 +131,58 @@ static bool young(const char *dir)
     return stat(dir, &st) == 0 && time(NULL) - st.st_mtime < 60;
 }
 
+/* Delete the container described by "RUNTIME\nROOT\nID\n" in text. */
+static void delete_recorded(char *text)
+{
+    char *lines[3] = {0};
+    size_t n = 0;
+    for (char *p = text; p && *p && n < 3; n++) {
+        lines[n] = p;
+        p = strchr(p, '\n');
+        if (p)
+            *p++ = '\0';
+    }
+    if (n == 3 && *lines[0] && *lines[2])
+        bld_runtime_force_delete(lines[0], lines[1], lines[2]);
+}
+
+static void delete_recorded_file(const char *dir, const char *name)
+{
+    cleanup_free char *path = cb_path_join(dir, name);
+    cleanup_buf struct cb_buf b;
+    cb_buf_init(&b, 64 << 10);
+    if (cb_read_file(path, &b, NULL) == 0)
+        delete_recorded(b.data);
+}
+
+/* The containers recorded in dir's "*.container" files. */
+static void delete_containers_in(const char *dir)
+{
+    cleanup_dir DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len > 10 && !strcmp(de->d_name + len - 10, ".container"))
+            delete_recorded_file(dir, de->d_name);
+    }
+}
+
 static int clean_entry(const char *dir, struct cb_err **err)
 {
     cleanup_free char *owner = cb_path_join(dir, "owner");
     cleanup_buf struct cb_buf b;
     cleanup_err struct cb_err *e = NULL;
-    char *lines[5] = {0};
-    size_t n = 0;
+    char *nl;
 
     cb_buf_init(&b, 64 << 10);
     if (cb_read_file(owner, &b, &e) == 0 && owner_alive(cb_buf_str(&b)))
         return 0;
     if ((e || strtol(cb_buf_str(&b), NULL, 10) <= 0) && young(dir))
         return 0; /* being set up by a live process: its owner file comes next */
-    for (char *p = b.data; p && n < 5; n++) {
-        lines[n] = p;
-        p = strchr(p, '\n');
-        if (p)
-            *p++ = '\0';
-    }
-    if (n >= 4 && *lines[1] && *lines[3])
-        bld_runtime_force_delete(lines[1], lines[2], lines[3]);
+    nl = b.data ? strchr(b.data, '\n') : NULL;
+    if (nl && nl[1]) /* an owner line followed by a container record */
+        delete_recorded(nl + 1);
+    delete_containers_in(dir);
     if (cb_rm_rf(dir, err) < 0)
         return cb_err_rc(err);
     cb_log_debug("removed leftover '%s'", dir);

@@ -13,10 +13,11 @@
 
 /* Create "<state_dir>/<prefix>-XXXXXX" owned by this process; returns its path. */
 char *bld_rundir_create(const char *state_dir, const char *prefix, struct cb_err **err);
-/* The same for a container: the runtime, its state root and the container
- * id "cbuild-<prefix>-XXXXXX" (*id_out, allocated) are recorded at once. */
-char *bld_rundir_create_container(const char *state_dir, const char *prefix, const char *runtime,
-                                  const char *runtime_root, char **id_out, struct cb_err **err);
+/* Record a container living inside a run dir entry: the file path (named
+ * "*.container") gets the runtime, its state root and the container id, so
+ * that cleaning the entry after a crash deletes the container too. */
+int bld_rundir_record_container(const char *path, const char *runtime, const char *runtime_root,
+                                const char *id, struct cb_err **err);
 /* Remove dir (after bld_rundir_create); a missing dir is fine. */
 int bld_rundir_remove(const char *dir, struct cb_err **err);
 /* Delete leftovers of dead processes in state_dir; returns how many entries
