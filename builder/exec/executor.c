@@ -95,6 +95,7 @@ void bld_executor_free(struct bld_executor *ex)
         ex->ops->release(ex);
     free_opts(&ex->opts);
     free(ex->runtime_path);
+    free(ex->runtime_root);
     free(ex);
 }
 

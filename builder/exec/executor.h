@@ -93,6 +93,7 @@ struct bld_executor {
     const struct bld_executor_ops *ops;
     struct bld_executor_opts opts; /* strings copied, owned */
     char *runtime_path;            /* resolved by init ("oci") */
+    char *runtime_root;            /* the runtime's --root, chosen by init ("oci") */
     bool runtime_is_crun;
     unsigned long n_runs; /* steps run so far */
     void *priv;

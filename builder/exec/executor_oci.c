@@ -55,6 +55,9 @@ static int oci_init(struct bld_executor *ex, struct cb_err **err)
                        "running RUN steps needs root (rootless mode is not implemented yet)");
     if (bld_runtime_find(ex->opts.runtime, &ex->runtime_path, &ex->runtime_is_crun, err) < 0)
         return cb_err_rc(err);
+    ex->runtime_root = bld_runtime_state_dir(ex->opts.state_dir, err);
+    if (!ex->runtime_root)
+        return cb_wrap(err, "the runtime's state dir");
     if (bld_rundir_clean_stale(ex->opts.state_dir, err) < 0 ||
         bld_cache_mounts_clean_stale(ex->opts.cache_dir, err) < 0)
         return cb_wrap(err, "clean up after an earlier run");
@@ -122,13 +125,8 @@ static int write_resolv(const char *bundle, struct cb_err **err)
  * for crash cleanup): fewer directories to make and remove per step. */
 static int prepare_state(struct step *s, struct cb_err **err)
 {
-    const struct bld_executor_opts *o = &s->ex->opts;
     char *bundle = cb_path_join(s->snap->dir, "step-XXXXXX");
-    s->runtime_root = cb_path_join(o->state_dir, "runtime");
-    if (cb_mkdir_p(s->runtime_root, 0700, err) < 0) {
-        free(bundle);
-        return cb_err_rc(err);
-    }
+    s->runtime_root = xstrdup(s->ex->runtime_root);
     if (!mkdtemp(bundle)) {
         int e = errno;
         free(bundle);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 #include "../../base/log.h"
 #include "../../base/strv.h"
 #include "../../base/xalloc.h"
+#include "../../oci/digest.h"
 #include "../../base/banned.h"
 
 /* Field 22 of /proc/PID/stat (start time in clock ticks), or 0. */
@@ -81,6 +84,47 @@ int bld_rundir_record_container(const char *path, const char *runtime, const cha
     if (fd < 0)
         return cb_fail(err, CB_EIO, errno, "create '%s'", path);
     return cb_write_all(fd, text, strlen(text), err);
+}
+
+static bool is_tmpfs(const char *dir)
+{
+    struct statfs st;
+    return statfs(dir, &st) == 0 && st.f_type == TMPFS_MAGIC && access(dir, W_OK) == 0;
+}
+
+/* Write the pointer file unless it already says path. */
+static int note_runtime_root(const char *state_dir, const char *path, struct cb_err **err)
+{
+    cleanup_free char *note = cb_path_join(state_dir, "runtime-root");
+    cleanup_buf struct cb_buf b;
+    cb_buf_init(&b, 4096);
+    if (cb_read_file(note, &b, NULL) == 0 && !strcmp(cb_buf_str(&b), path))
+        return 0;
+    return cb_write_file_atomic(note, path, strlen(path), 0644, err);
+}
+
+char *bld_runtime_state_dir(const char *state_dir, struct cb_err **err)
+{
+    static const char *const bases[] = {"/run", "/dev/shm"};
+    cleanup_free char *abs = NULL;
+    char *dir = NULL;
+    if (cb_mkdir_p(state_dir, 0700, err) < 0)
+        return NULL;
+    abs = realpath(state_dir, NULL);
+    for (size_t i = 0; abs && !dir && i < 2; i++)
+        if (is_tmpfs(bases[i])) {
+            struct oci_digest d;
+            char hex[OCI_DIGEST_STR_MAX];
+            oci_digest_of(abs, strlen(abs), &d);
+            dir = xasprintf("%s/cbuild-runtime-%.16s", bases[i], oci_digest_hex(&d, hex));
+        }
+    if (!dir)
+        dir = cb_path_join(state_dir, "runtime");
+    if (cb_mkdir_p(dir, 0700, err) < 0 || note_runtime_root(state_dir, dir, err) < 0) {
+        free(dir);
+        return NULL;
+    }
+    return dir;
 }
 
 int bld_rundir_remove(const char *dir, struct cb_err **err)
@@ -199,7 +243,8 @@ int bld_rundir_clean_stale(const char *state_dir, struct cb_err **err)
         return errno == ENOENT ? 0 : cb_fail(err, CB_EIO, errno, "open '%s'", state_dir);
     /* names first: removing entries while readdir() walks may skip some */
     while ((de = readdir(d)))
-        if (de->d_name[0] != '.' && strcmp(de->d_name, "runtime"))
+        if (de->d_name[0] != '.' && strcmp(de->d_name, "runtime") &&
+            strcmp(de->d_name, "runtime-root"))
             cb_strv_push(&names, de->d_name);
     for (size_t i = 0; i < names.n; i++) {
         cleanup_free char *path = cb_path_join(state_dir, names.v[i]);

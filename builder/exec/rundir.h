@@ -18,6 +18,14 @@ char *bld_rundir_create(const char *state_dir, const char *prefix, struct cb_err
  * that cleaning the entry after a crash deletes the container too. */
 int bld_rundir_record_container(const char *path, const char *runtime, const char *runtime_root,
                                 const char *id, struct cb_err **err);
+/* The OCI runtime's state directory (its --root) for the run dir
+ * state_dir: on a tmpfs when /run or /dev/shm is one (the runtime writes
+ * and removes several files per step there; the containers die with a
+ * reboot anyway), as "<tmpfs>/cbuild-runtime-<hash of state_dir>", else
+ * "<state_dir>/runtime".  Created; its path is also written to
+ * "<state_dir>/runtime-root" for tests and humans.  Allocated. */
+char *bld_runtime_state_dir(const char *state_dir, struct cb_err **err);
+
 /* Remove dir (after bld_rundir_create); a missing dir is fine. */
 int bld_rundir_remove(const char *dir, struct cb_err **err);
 /* Delete leftovers of dead processes in state_dir; returns how many entries
