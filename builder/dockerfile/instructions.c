@@ -192,11 +192,18 @@ static int parse_arg(struct req *r)
     return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* BuildKit keeps EXPOSE's specs sorted (sort.Strings). */
 static int parse_expose(struct req *r)
 {
     if (at_least_one(r, "EXPOSE") < 0 || no_flags(r) < 0)
         return -CB_ESYNTAX;
     cb_strv_copy(&r->out->u.list, &r->args);
+    qsort(r->out->u.list.v, r->out->u.list.n, sizeof(char *), cmp_str);
     return 0;
 }
 
