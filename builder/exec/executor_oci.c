@@ -305,9 +305,17 @@ static int oci_run(struct bld_executor *ex, struct bld_snapshot *snap,
     return r;
 }
 
+/* The runtime's state dir goes when empty (both runtimes make it again on
+ * demand), so stores that come and go leave nothing on the tmpfs. */
+static void oci_release(struct bld_executor *ex)
+{
+    if (ex->runtime_root)
+        rmdir(ex->runtime_root);
+}
+
 const struct bld_executor_ops bld_executor_oci = {
     .name = "oci",
     .init = oci_init,
     .run = oci_run,
-    .release = NULL,
+    .release = oci_release,
 };

@@ -17,7 +17,6 @@ no_leftovers() {
     test -z "$("$RT" --root "$(rt_root)" list -q 2>/dev/null)"
 }
 
-test_atexit 'rm -rf "$(cat "$CBUILD_ROOT/run/runtime-root")"'
 
 test_expect_success EXEC 'setup: the busybox rootfs' '
 	busybox_image bb &&
@@ -254,6 +253,11 @@ test_expect_success EXEC '--repeat runs the step on a fresh snapshot each time' 
 	test_grep "^3 steps: [0-9.]* ms per step" err &&
 	test -f ch7/once &&
 	no_leftovers
+'
+
+test_expect_success EXEC 'the runtime state dir is removed when no container is left' '
+	run -- true &&
+	! test -e "$(rt_root)"
 '
 
 test_expect_success EXEC 'bad arguments are usage errors' '
