@@ -53,16 +53,20 @@ static int fill_mount(struct bld_solver *s, struct bld_mount *m, const char *sou
     }
     if (m->type == BLD_MOUNT_SECRET) {
         const struct bld_secret_src *sec = find_secret(s->o, m->id);
-        if (sec && sec->path)
+        if (sec && sec->path) {
+            free(m->source);
             m->source = xstrdup(sec->path);
+        }
         else if (sec && sec->value) {
             m->data = xstrdup(sec->value);
             m->data_len = strlen(sec->value);
         }
     } else if (m->type == BLD_MOUNT_SSH) {
         const char *sock = find_ssh(s->o, m->id ? m->id : "default");
-        if (sock)
+        if (sock) {
+            free(m->source);
             m->source = xstrdup(sock);
+        }
         else if (m->required)
             return cb_fail(err, CB_ENOTFOUND, 0, "no ssh agent '%s' given with --ssh",
                            m->id ? m->id : "default");
