@@ -101,10 +101,13 @@ struct bld_build_opts {
     char *const *insecure_registries; /* NULL-terminated hosts allowed over plain HTTP */
     bool tls_verify_off;              /* --tls-verify=false for pulls */
     struct cb_progress progress;
-    int cancel_fd;             /* readable on Ctrl-C, or -1 */
-    struct bld_shared *shared; /* may be NULL */
-    unsigned fixups;           /* --fixup: builder/doctor/fixup.h's BLD_FIXUP_* bits */
-    const char *label;         /* prefixes step names ("[LABEL stage 1/3]"), or NULL */
+    int cancel_fd;                   /* readable on Ctrl-C, or -1 */
+    struct bld_shared *shared;       /* may be NULL */
+    unsigned fixups;                 /* --fixup: builder/doctor/fixup.h's BLD_FIXUP_* bits */
+    const struct cb_strv *add_hosts; /* --add-host NAME:IP for RUN steps */
+    unsigned long long shm_size;     /* --shm-size for RUN steps; 0 = 64 MiB */
+    const struct cb_strv *ulimits;   /* --ulimit NAME=SOFT[:HARD] for RUN steps */
+    const char *label;               /* prefixes step names ("[LABEL stage 1/3]"), or NULL */
 };
 
 struct bld_build_result {

@@ -56,8 +56,7 @@ static int fill_mount(struct bld_solver *s, struct bld_mount *m, const char *sou
         if (sec && sec->path) {
             free(m->source);
             m->source = xstrdup(sec->path);
-        }
-        else if (sec && sec->value) {
+        } else if (sec && sec->value) {
             m->data = xstrdup(sec->value);
             m->data_len = strlen(sec->value);
         }
@@ -66,8 +65,7 @@ static int fill_mount(struct bld_solver *s, struct bld_mount *m, const char *sou
         if (sock) {
             free(m->source);
             m->source = xstrdup(sock);
-        }
-        else if (m->required)
+        } else if (m->required)
             return cb_fail(err, CB_ENOTFOUND, 0, "no ssh agent '%s' given with --ssh",
                            m->id ? m->id : "default");
     }
@@ -96,6 +94,7 @@ int bld_run_step(struct bld_solver *s, struct bld_snapshot *snap, const struct b
 {
     cleanup_executor struct bld_executor *ex = executor_for(s, err);
     struct bld_mount *mounts = NULL;
+    struct bld_rlimit *rl = NULL;
     struct out_ctx oc = {&s->o->progress, req->step};
     struct bld_exec_result res = {0};
     struct bld_exec_req er = {
@@ -115,6 +114,15 @@ int bld_run_step(struct bld_solver *s, struct bld_snapshot *snap, const struct b
 
     if (!ex)
         return cb_err_rc(err);
+    if (s->o->ulimits && s->o->ulimits->n) {
+        rl = xcalloc(s->o->ulimits->n, sizeof(*rl));
+        for (size_t i = 0; i < s->o->ulimits->n && rc == 0; i++)
+            rc = bld_rlimit_parse(s->o->ulimits->v[i], &rl[i], err);
+        er.rlimits = rl;
+        er.n_rlimits = s->o->ulimits->n;
+    }
+    er.extra_hosts = s->o->add_hosts ? s->o->add_hosts->v : NULL;
+    er.shm_size = s->o->shm_size;
     mounts = xcalloc(req->n_mounts ? req->n_mounts : 1, sizeof(*mounts));
     for (size_t i = 0; i < req->n_mounts && rc == 0; i++) {
         bld_mount_init(&mounts[i]);
@@ -132,5 +140,6 @@ int bld_run_step(struct bld_solver *s, struct bld_snapshot *snap, const struct b
     for (size_t i = 0; i < req->n_mounts; i++)
         bld_mount_release(&mounts[i]);
     free(mounts);
+    free(rl);
     return rc;
 }

@@ -140,6 +140,18 @@ static void fill_key_common(const struct bld_stage_ctx *c, struct cache_key_req 
 
 /* ---------------------------------------------------------------- RUN */
 
+/* "a,b,c", or NULL for an empty or absent list. */
+static char *join(const struct cb_strv *l)
+{
+    struct cb_buf b;
+    if (!l || !l->n)
+        return NULL;
+    cb_buf_init(&b, CB_BUF_LIMIT_DEFAULT);
+    for (size_t i = 0; i < l->n; i++)
+        cb_buf_addf(&b, NULL, "%s%s", i ? "," : "", l->v[i]);
+    return cb_buf_detach(&b, NULL);
+}
+
 /* BuildKit's heredoc handling: a lone "<<EOF" runs the body as the script,
  * otherwise the shell gets the command line with the bodies appended and
  * does the heredocs itself. */
@@ -381,8 +393,11 @@ int bld_op_run(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, in
 {
     struct cb_strv argv = CB_STRV_INIT, shell = CB_STRV_INIT;
     struct run_mounts rm = {CB_STRV_INIT, CB_STRV_INIT, CB_STRV_INIT, NULL, NULL, NULL, NULL};
-    struct cache_kv args[64], flags[2];
+    struct cache_kv args[64], flags[5];
     struct cache_key_req r = {.kind = CACHE_OP_EXEC};
+    cleanup_free char *hosts = join(c->s->o->add_hosts);
+    cleanup_free char *ulimits = join(c->s->o->ulimits);
+    char shm[32];
     struct oci_digest key;
     char *hist = NULL;
     int rc;
@@ -401,6 +416,14 @@ int bld_op_run(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, in
                                  in->u.run.security == BLD_SEC_INSECURE ? "insecure" : "sandbox"};
     r.flags = flags;
     r.n_flags = 2;
+    /* what BuildKit's ExecOp carries too: extra hosts, ulimits, /dev/shm */
+    snprintf(shm, sizeof(shm), "%llu", c->s->o->shm_size);
+    if (hosts)
+        flags[r.n_flags++] = (struct cache_kv){"add-host", hosts};
+    if (ulimits)
+        flags[r.n_flags++] = (struct cache_kv){"ulimit", ulimits};
+    if (c->s->o->shm_size)
+        flags[r.n_flags++] = (struct cache_kv){"shm-size", shm};
     r.mounts = rm.keys;
     r.n_mounts = rm.specs.n;
     if (rc == 0)

@@ -15,6 +15,7 @@
 #include "../builder/build.h"
 #include "../builder/doctor/doctor.h"
 #include "../builder/doctor/fixup.h"
+#include "../builder/exec/bundle.h"
 #include "../builder/exec/mounts.h"
 #include "../builder/stdin_context.h"
 #include "../oci/layout.h"
@@ -31,7 +32,8 @@ struct build_flags {
     const char *file, *target, *platform, *pull, *progress, *iidfile, *metadata, *network;
     const char *compression, *runtime, *snapshotter, *executor;
     struct cb_strv arg_files, contexts, cache_from, cache_to;
-    const char *doctor, *fixup;
+    const char *doctor, *fixup, *shm_size;
+    struct cb_strv add_hosts, ulimits;
     bool no_cache, quiet, load, push, tls_verify;
     long jobs;
 };
@@ -74,7 +76,9 @@ static const struct cli_option opts[] = {
     {0, "cache-to", CLI_OPT_LIST, &f.cache_to, "SPEC", "accepted likewise"},
     {0, "build-context", CLI_OPT_LIST, &f.contexts, "NAME=VALUE",
      "a named context: DIR, docker-image://REF or oci-layout://DIR[:TAG]"},
-    {0, "add-host", CLI_OPT_LIST, &f.unsupported, "SPEC", NULL},
+    {0, "add-host", CLI_OPT_LIST, &f.add_hosts, "NAME:IP", "an /etc/hosts entry for RUN steps"},
+    {0, "shm-size", CLI_OPT_STRING, &f.shm_size, "SIZE", "/dev/shm size for RUN steps (e.g. 128m)"},
+    {0, "ulimit", CLI_OPT_LIST, &f.ulimits, "NAME=SOFT[:HARD]", "a resource limit for RUN steps"},
     {0, "build-arg-file", CLI_OPT_LIST, &f.arg_files, "FILE",
      "read build args from FILE (KEY=VALUE lines; repeatable)"},
     {0, NULL, CLI_OPT_END, NULL, NULL, NULL},
@@ -184,8 +188,23 @@ static int check_cache_flags(const char *flag, const struct cb_strv *v, struct c
 
 static int check_flags(struct bld_build_opts *o, struct cb_strv *ctx, struct cb_err **err)
 {
-    if (f.unsupported.n)
-        return cb_fail(err, CB_EUNSUPPORTED, 0, "--add-host is not supported yet");
+    for (size_t i = 0; i < f.add_hosts.n; i++) {
+        const char *c = strchr(f.add_hosts.v[i], ':');
+        if (!c || c == f.add_hosts.v[i] || !c[1])
+            return cb_fail(err, CB_EINVAL, 0, "--add-host '%s': want NAME:IP", f.add_hosts.v[i]);
+        if (!strcmp(c + 1, "host-gateway"))
+            return cb_fail(err, CB_EUNSUPPORTED, 0,
+                           "--add-host '%s': host-gateway is not supported (RUN uses the host's "
+                           "network by default: use 127.0.0.1)",
+                           f.add_hosts.v[i]);
+    }
+    for (size_t i = 0; i < f.ulimits.n; i++) {
+        struct bld_rlimit rl;
+        if (bld_rlimit_parse(f.ulimits.v[i], &rl, err) < 0)
+            return cb_wrap(err, "--ulimit");
+    }
+    if (f.shm_size && bld_size_parse(f.shm_size, &o->shm_size, err) < 0)
+        return cb_wrap(err, "--shm-size");
     if (check_cache_flags("--cache-from", &f.cache_from, err) < 0 ||
         check_cache_flags("--cache-to", &f.cache_to, err) < 0)
         return -CB_EUNSUPPORTED;
@@ -262,6 +281,8 @@ static int prepare(struct build_run *b, struct cb_err **err)
     o->runtime = f.runtime;
     o->snapshotter = f.snapshotter;
     o->executor = f.executor;
+    o->add_hosts = &f.add_hosts;
+    o->ulimits = &f.ulimits;
     o->tls_verify_off = !f.tls_verify;
     if (f.doctor && *f.doctor && strcmp(f.doctor, "strict"))
         return cb_fail(err, CB_EINVAL, 0, "--doctor='%s': want --doctor or --doctor=strict",

@@ -16,6 +16,18 @@
 #include "user.h"
 #include "../../base/error.h"
 
+/* A process rlimit (runtime-spec "process.rlimits"). */
+struct bld_rlimit {
+    const char *type; /* "RLIMIT_NOFILE" */
+    unsigned long long soft, hard;
+};
+
+/* "nofile=1024[:2048]" (docker's --ulimit) into type, soft, hard; the type
+ * string is static.  CB_EINVAL naming the value. */
+int bld_rlimit_parse(const char *s, struct bld_rlimit *out, struct cb_err **err);
+/* "64m", "1g", "512k" or bytes (docker's --shm-size). */
+int bld_size_parse(const char *s, unsigned long long *out, struct cb_err **err);
+
 struct bld_bundle_spec {
     char *const *argv;
     char *const *env; /* the final environment, NULL-terminated */
@@ -24,6 +36,9 @@ struct bld_bundle_spec {
     const char *hostname;
     bool new_netns;
     const struct bld_mount_plan *plan; /* the step's own mounts, after the standard ones */
+    unsigned long long shm_size;       /* /dev/shm bytes; 0 = 64 MiB */
+    const struct bld_rlimit *rlimits;
+    size_t n_rlimits;
 };
 
 /* Write <bundle_dir>/config.json. */

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "bundle.h"
 #include "mounts.h"
 #include "snapshot.h"
 #include "../../base/error.h"
@@ -44,7 +45,11 @@ struct bld_exec_req {
     size_t n_mounts;
     bld_exec_output_fn output; /* may be NULL */
     void *output_data;
-    size_t tail_lines; /* lines kept for the result; 0 = 10 */
+    size_t tail_lines;           /* lines kept for the result; 0 = 10 */
+    char *const *extra_hosts;    /* "NAME:IP" lines added to /etc/hosts, NULL-terminated or NULL */
+    unsigned long long shm_size; /* /dev/shm bytes; 0 = 64 MiB */
+    const struct bld_rlimit *rlimits;
+    size_t n_rlimits;
 };
 
 struct bld_exec_result {

@@ -176,6 +176,28 @@ static int start_helper(struct step *s, struct cb_err **err)
     return bld_helper_start(&ho, &s->helper, err);
 }
 
+/* /etc/hosts: localhost, then --add-host entries ("NAME:IP" as docker takes
+ * them; "host-gateway" is not supported). */
+static int write_hosts(const char *path, char *const *extra, struct cb_err **err)
+{
+    struct cb_buf b;
+    int rc = 0;
+
+    cb_buf_init(&b, 1 << 20);
+    cb_buf_adds(&b, DEFAULT_HOSTS, NULL);
+    for (; extra && *extra && rc == 0; extra++) {
+        const char *colon = strchr(*extra, ':');
+        if (!colon || colon == *extra || !colon[1])
+            rc = cb_fail(err, CB_EINVAL, 0, "--add-host '%s': want NAME:IP", *extra);
+        else
+            rc = cb_buf_addf(&b, err, "%s\t%.*s\n", colon + 1, (int)(colon - *extra), *extra);
+    }
+    if (rc == 0)
+        rc = cb_write_file_atomic(path, b.data, b.len, 0644, err);
+    cb_buf_release(&b);
+    return rc;
+}
+
 /* Inside the helper's namespace: user, workdir, stubs, files, config.json. */
 static int prepare_rootfs(struct step *s, struct cb_err **err)
 {
@@ -196,8 +218,8 @@ static int prepare_rootfs(struct step *s, struct cb_err **err)
         bld_stubs_record(&s->stubs, rootfd, s->plan.spec[i].dest);
     if (bld_mkdir_beneath(rootfd, cwd, s->user.uid, s->user.gid, err) < 0)
         return cb_wrap(err, "create the working directory");
-    if (cb_write_file_atomic(hosts, DEFAULT_HOSTS, strlen(DEFAULT_HOSTS), 0644, err) < 0 ||
-        write_resolv(bundle, err) < 0 || bld_mount_plan_write_secrets(&s->plan, bundle, err) < 0)
+    if (write_hosts(hosts, s->req->extra_hosts, err) < 0 || write_resolv(bundle, err) < 0 ||
+        bld_mount_plan_write_secrets(&s->plan, bundle, err) < 0)
         return cb_err_rc(err);
     build_env(s);
     spec = (struct bld_bundle_spec){
@@ -208,6 +230,9 @@ static int prepare_rootfs(struct step *s, struct cb_err **err)
         .hostname = s->req->hostname ? s->req->hostname : "buildkitsandbox",
         .new_netns = s->req->network == BLD_NET_NONE,
         .plan = &s->plan,
+        .shm_size = s->req->shm_size,
+        .rlimits = s->req->rlimits,
+        .n_rlimits = s->req->n_rlimits,
     };
     return bld_bundle_write(bundle, &spec, err);
 }

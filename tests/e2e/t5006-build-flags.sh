@@ -73,6 +73,24 @@ test_expect_success ROOT,RUNTIME,BUSYBOX '--network none: RUN sees only loopback
 	test "$(cat nl/ifs)" = lo
 '
 
+test_expect_success ROOT,RUNTIME,BUSYBOX '--add-host, --shm-size and --ulimit reach RUN steps and their cache keys' '
+	printf "FROM busybox:latest\nRUN grep myhost /etc/hosts > /hosts-line; df -k /dev/shm | tail -1 | awk \"{print \\\$2}\" > /shm-kb; ulimit -n > /nofile\n" >ctx/Dockerfile.run &&
+	cbuild build --progress=quiet --add-host myhost:10.1.2.3 --shm-size 128m --ulimit nofile=512:1024 \
+		-f ctx/Dockerfile.run -o type=local,dest=rl ctx >/dev/null &&
+	printf "10.1.2.3\tmyhost\n" >want-hosts &&
+	test_cmp want-hosts rl/hosts-line &&
+	test "$(cat rl/shm-kb)" = 131072 &&
+	test "$(cat rl/nofile)" = 512 &&
+	cbuild build --progress=plain --ulimit nofile=256 -f ctx/Dockerfile.run -o type=local,dest=rl2 ctx >/dev/null 2>rlog &&
+	test "$(cat rl2/nofile)" = 256 &&
+	test_exit_code 2 cbuild build --add-host nocolon ctx 2>e1 &&
+	test_grep "want NAME:IP" e1 &&
+	test_exit_code 2 cbuild build --ulimit bogus=1 ctx 2>e2 &&
+	test_grep "unknown limit .bogus." e2 &&
+	test_exit_code 2 cbuild build --shm-size lots ctx 2>e3 &&
+	test_grep "invalid size" e3
+'
+
 test_expect_success ROOT,RUNTIME,BUSYBOX '-q prints only the ID; --progress=quiet likewise' '
 	cbuild build -q ctx >q.out 2>q.err &&
 	test "$(wc -l <q.out)" = 1 &&
