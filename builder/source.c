@@ -17,12 +17,12 @@
 
 void bld_base_release(struct bld_base *b)
 {
-    if (!b->resolved)
-        return;
-    oci_descriptor_release(&b->mdesc);
-    oci_manifest_release(&b->manifest);
-    oci_image_release(&b->config);
     free(b->name);
+    if (b->resolved) {
+        oci_descriptor_release(&b->mdesc);
+        oci_manifest_release(&b->manifest);
+        oci_image_release(&b->config);
+    }
     memset(b, 0, sizeof(*b));
 }
 
@@ -85,9 +85,11 @@ static int resolve_image(struct bld_solver *s, const char *ref, struct bld_base 
     if (rc == 0 && s->o->pull != BLD_PULL_ALWAYS) {
         rc = from_store(s, b->name, b, &e);
         if (rc < 0 && e->code == CB_ENOTFOUND && s->o->pull == BLD_PULL_MISSING) {
+            char *name = b->name;
             cb_err_free(e);
+            b->name = NULL;
             bld_base_release(b);
-            b->name = oci_store_normalize_name(ref, NULL);
+            b->name = name;
             rc = 1; /* pull it */
         } else if (rc < 0 && e->code == CB_ENOTFOUND) {
             cb_err_free(e);
