@@ -2,6 +2,8 @@
  * stage graph, solve it, then write the final image to the store and to the
  * outputs asked for. */
 #include <errno.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +15,7 @@
 #include "dockerfile/ignore.h"
 #include "dockerfile/stages.h"
 #include "../oci/export.h"
+#include "../oci/layer.h"
 #include "../oci/layout.h"
 #include "../base/cleanup.h"
 #include "../base/fsutil.h"
@@ -330,6 +333,57 @@ static int final_image(struct bld_solver *s, struct oci_descriptor *mdesc, struc
     return rc;
 }
 
+static int fd_sink_write(void *userdata, const void *data, size_t len, struct cb_err **err)
+{
+    return cb_write_all(*(int *)userdata, data, len, err);
+}
+
+/* --output type=tar: the final rootfs as one plain tar (what docker's tar
+ * exporter writes): the image applied into a scratch directory, then
+ * written with the layer writer, to a temp file renamed into place ("-" is
+ * stdout). */
+static int rootfs_tar(struct bld_solver *s, const struct oci_descriptor *mdesc, const char *dest,
+                      struct cb_err **err)
+{
+    cleanup_free char *tmp = cb_mkdtemp(oci_store_tmp_peek(s->store), "tar-output-", err);
+    cleanup_free char *root = tmp ? cb_path_join(tmp, "rootfs") : NULL;
+    cleanup_free char *part = NULL;
+    struct oci_export_item item = {.ref_name = "latest"};
+    struct oci_export_req req = {
+        .format = OCI_EXPORT_ROOTFS, .dest = root, .items = &item, .n_items = 1};
+    struct oci_layer_write_opts wo = {.compress = {.algo = OCI_COMPRESSION_NONE},
+                                      .clamp_mtime = s->o->has_epoch,
+                                      .source_date_epoch = s->o->epoch};
+    struct oci_layer_desc d;
+    struct oci_sink sink = {fd_sink_write, NULL};
+    int fd = 1, rc;
+
+    if (!tmp)
+        return cb_err_rc(err);
+    item.desc = *mdesc;
+    rc = oci_export(oci_store_layout_peek(s->store), &req, err);
+    if (rc == 0 && strcmp(dest, "-")) {
+        part = xasprintf("%s.part-%d", dest, (int)getpid());
+        fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+            rc = cb_fail(err, CB_EIO, errno, "create '%s'", part);
+    }
+    sink.userdata = &fd;
+    if (rc == 0)
+        rc = oci_layer_write_tree(root, &wo, &sink, &d, err);
+    if (part && fd >= 0) {
+        if (rc == 0 && fsync(fd) < 0)
+            rc = cb_fail(err, CB_EIO, errno, "fsync '%s'", part);
+        close(fd);
+        if (rc == 0 && rename(part, dest) < 0)
+            rc = cb_fail(err, CB_EIO, errno, "rename '%s'", part);
+        if (rc < 0)
+            unlink(part);
+    }
+    cb_rm_rf(tmp, NULL);
+    return rc;
+}
+
 static int write_outputs(struct bld_solver *s, const struct oci_descriptor *mdesc,
                          struct cb_err **err)
 {
@@ -361,7 +415,9 @@ static int write_outputs(struct bld_solver *s, const struct oci_descriptor *mdes
             req.format = OCI_EXPORT_ROOTFS;
             break;
         case BLD_OUT_TAR:
-            return cb_fail(err, CB_EUNSUPPORTED, 0, "--output type=tar is not supported yet");
+            if (rootfs_tar(s, mdesc, out->dest, err) < 0)
+                return cb_wrap(err, "--output %s", out->dest);
+            continue;
         }
         rc = oci_export(oci_store_layout_peek(s->store), &req, err);
         if (rc < 0)

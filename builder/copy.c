@@ -138,7 +138,7 @@ static int glob_dir(const char *root, const char *dir, char **pats, size_t np,
         cleanup_free char *next = *dir ? xasprintf("%s/%s", dir, pats[0]) : xstrdup(pats[0]);
         cleanup_free char *h = cb_path_join(root, next);
         struct stat st;
-        if (lstat(h, &st) < 0 || (skip && skip(ud, next, S_ISDIR(st.st_mode))))
+        if (lstat(h, &st) < 0 || (skip && skip(ud, next, 0, S_ISDIR(st.st_mode))))
             return 0;
         return glob_dir(root, next, pats + 1, np - 1, skip, ud, out, err);
     }
@@ -154,7 +154,7 @@ static int glob_dir(const char *root, const char *dir, char **pats, size_t np,
         cleanup_free char *next = *dir ? xasprintf("%s/%s", dir, names.v[i]) : xstrdup(names.v[i]);
         struct stat st;
         cleanup_free char *h = cb_path_join(root, next);
-        if (lstat(h, &st) < 0 || (skip && skip(ud, next, S_ISDIR(st.st_mode))))
+        if (lstat(h, &st) < 0 || (skip && skip(ud, next, 0, S_ISDIR(st.st_mode))))
             continue;
         if (glob_dir(root, next, pats + 1, np - 1, skip, ud, out, err) < 0) {
             cb_strv_release(&names);
@@ -183,7 +183,8 @@ int bld_copy_select(const char *root, const char *pattern, bld_copy_skip_fn skip
         if (resolve_in_root(root, clean, what, &resolved, err) < 0)
             return cb_err_rc(err);
         host = *resolved ? cb_path_join(root, resolved) : xstrdup(root);
-        if (lstat(host, &st) < 0 || (*clean && skip && skip(userdata, clean, S_ISDIR(st.st_mode))))
+        if (lstat(host, &st) < 0 ||
+            (*clean && skip && skip(userdata, clean, 0, S_ISDIR(st.st_mode))))
             return cb_fail(err, CB_ENOTFOUND, 0, "\"/%s\": not found in %s", clean, what);
         cb_strv_push(matches, resolved);
         return 0;

@@ -20,8 +20,10 @@
 #include "../base/strv.h"
 
 /* Return true to leave rel (a path relative to the root, no leading "/")
- * out of a copy: .dockerignore for the context, and --exclude. */
-typedef bool (*bld_copy_skip_fn)(void *userdata, const char *rel, bool is_dir);
+ * out of a copy: .dockerignore for the context, and --exclude.  rel + base
+ * (past a '/') is the path relative to the source being copied (base is 0
+ * while selecting sources). */
+typedef bool (*bld_copy_skip_fn)(void *userdata, const char *rel, size_t base, bool is_dir);
 
 /* Whether s holds a wildcard character (* ? [ or \\). */
 bool bld_copy_has_wildcard(const char *s);

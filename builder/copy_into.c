@@ -16,6 +16,7 @@
 #include "copy.h"
 #include "exec/user.h"
 #include "../oci/layer.h"
+#include "../oci/unarchive.h"
 #include "../base/cleanup.h"
 #include "../base/fsutil.h"
 #include "../base/xalloc.h"
@@ -28,6 +29,7 @@ struct owner {
 };
 
 struct copy_ctx {
+    size_t base; /* length of the current source's own path in rel */
     int rootfd;
     const struct bld_copy_req *r;
     struct owner own;
@@ -221,7 +223,7 @@ static int copy_dir_contents(struct copy_ctx *c, const char *src, const char *re
         struct stat st;
         if (lstat(s, &st) < 0)
             continue;
-        if (c->r->skip && c->r->skip(c->r->skip_data, r, S_ISDIR(st.st_mode)))
+        if (c->r->skip && c->r->skip(c->r->skip_data, r, c->base, S_ISDIR(st.st_mode)))
             continue;
         rc = copy_entry(c, s, r, t, err);
     }
@@ -275,9 +277,11 @@ static int copy_entry(struct copy_ctx *c, const char *src, const char *rel, cons
     return set_meta(c, parent, name, &st, dst, err);
 }
 
-static bool is_archive(const char *path)
+/* Whether the layer reader takes this compression as it is (plain, gzip,
+ * zstd); bzip2, xz and the rest are decompressed first. */
+static bool reader_knows(const char *path)
 {
-    unsigned char m[512];
+    unsigned char m[4];
     cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
     ssize_t n = fd >= 0 ? read(fd, m, sizeof(m)) : -1;
 
@@ -285,20 +289,39 @@ static bool is_archive(const char *path)
         return true;
     if (n >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
         return true;
-    return n >= 262 && !memcmp(m + 257, "ustar", 5);
+    return oci_archive_is_tar(path) && !(n >= 3 && m[0] == 'B' && m[1] == 'Z' && m[2] == 'h') &&
+           !(n >= 4 && m[0] == 0xfd && m[1] == '7' && m[2] == 'z' && m[3] == 'X');
 }
 
-/* ADD of a local archive: extract into dst (a directory). */
+/* ADD of a local tar archive (plain or compressed): extract into dst (a
+ * directory), with the layer reader's guarantees (nothing outside dst). */
 static int extract_archive(struct copy_ctx *c, const char *src, const char *dst,
                            struct cb_err **err)
 {
     cleanup_close int dfd = mkdir_in_root(c->rootfd, dst, &c->own, 0755, err);
     char target[64];
     struct oci_layer_apply_opts o = {.mode = OCI_APPLY_FLAT};
+    cleanup_free char *plain = NULL;
+    int rc;
 
     if (dfd < 0)
         return cb_err_rc(err);
     snprintf(target, sizeof(target), "/proc/self/fd/%d", dfd);
+    if (!reader_knows(src)) {
+        cleanup_close int fd = -1;
+        char tmpl[] = "/tmp/cbuild-add-XXXXXX";
+        fd = mkstemp(tmpl);
+        if (fd < 0)
+            return cb_fail(err, CB_EIO, errno, "create a temp file");
+        plain = xstrdup(tmpl);
+        unlink(tmpl);
+        if (oci_archive_decompress(src, fd, err) < 0)
+            return cb_wrap(err, "extract '%s'", src);
+        free(plain);
+        plain = xasprintf("/proc/self/fd/%d", fd);
+        rc = oci_layer_apply_file(plain, target, &o, NULL, err);
+        return rc < 0 ? cb_wrap(err, "extract '%s'", src) : 0;
+    }
     if (oci_layer_apply_file(src, target, &o, NULL, err) < 0)
         return cb_wrap(err, "extract '%s'", src);
     return 0;
@@ -345,6 +368,7 @@ int bld_copy_into(int rootfd, const struct bld_copy_req *r, struct cb_err **err)
     }
     for (size_t i = 0; i < r->srcs->n; i++) {
         const char *rel = r->srcs->v[i];
+        c.base = strlen(rel);
         cleanup_free char *src = *rel ? cb_path_join(r->src_root, rel) : xstrdup(r->src_root);
         cleanup_free char *dst = NULL;
         struct stat st;
@@ -355,7 +379,7 @@ int bld_copy_into(int rootfd, const struct bld_copy_req *r, struct cb_err **err)
             cleanup_close int dfd = mkdir_in_root(rootfd, dst, &c.own, 0755, err);
             if (dfd < 0 || copy_dir_contents(&c, src, rel, dst, err) < 0)
                 return cb_err_rc(err);
-        } else if (r->unpack_archives && S_ISREG(st.st_mode) && is_archive(src)) {
+        } else if (r->unpack_archives && S_ISREG(st.st_mode) && oci_archive_is_tar(src)) {
             /* an archive unpacks into the destination directory itself */
             cleanup_free char *dir = dest_for(rootfd, r, rel, true);
             if (extract_archive(&c, src, dir, err) < 0)

@@ -122,6 +122,16 @@ static int commit(struct bld_stage_ctx *c, struct bld_snapshot *snap, const stru
     return 0;
 }
 
+/* A layer's compression is part of its key when it is not the default, so
+ * that --compression zstd gives zstd layers (compressed once, at commit)
+ * instead of reusing gzip ones. */
+static void add_compression(const struct bld_stage_ctx *c, struct cache_kv *flags, size_t *n)
+{
+    if (c->s->o->compression != OCI_COMPRESSION_GZIP)
+        flags[(*n)++] =
+            (struct cache_kv){"compression", oci_compression_name(c->s->o->compression)};
+}
+
 static void fill_key_common(const struct bld_stage_ctx *c, struct cache_key_req *r,
                             struct cb_strv *shell)
 {
@@ -393,7 +403,7 @@ int bld_op_run(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, in
 {
     struct cb_strv argv = CB_STRV_INIT, shell = CB_STRV_INIT;
     struct run_mounts rm = {CB_STRV_INIT, CB_STRV_INIT, CB_STRV_INIT, NULL, NULL, NULL, NULL};
-    struct cache_kv args[64], flags[5];
+    struct cache_kv args[64], flags[6];
     struct cache_key_req r = {.kind = CACHE_OP_EXEC};
     cleanup_free char *hosts = join(c->s->o->add_hosts);
     cleanup_free char *ulimits = join(c->s->o->ulimits);
@@ -424,6 +434,7 @@ int bld_op_run(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, in
         flags[r.n_flags++] = (struct cache_kv){"ulimit", ulimits};
     if (c->s->o->shm_size)
         flags[r.n_flags++] = (struct cache_kv){"shm-size", shm};
+    add_compression(c, flags, &r.n_flags);
     r.mounts = rm.keys;
     r.n_mounts = rm.specs.n;
     if (rc == 0)
@@ -461,6 +472,7 @@ int bld_op_workdir(struct bld_stage_ctx *c, const struct bld_instr *in, int step
 {
     struct cb_strv shell = CB_STRV_INIT;
     struct cache_key_req r = {.kind = CACHE_OP_META};
+    struct cache_kv flags[1];
     const char *args[2] = {"WORKDIR", NULL};
     struct oci_digest key;
     cleanup_free char *hist = NULL;
@@ -474,6 +486,8 @@ int bld_op_workdir(struct bld_stage_ctx *c, const struct bld_instr *in, int step
     fill_key_common(c, &r, &shell);
     r.args = args;
     r.n_args = 2;
+    r.flags = flags;
+    add_compression(c, flags, &r.n_flags);
     rc = cache_key_compute(&r, &key, err);
     cb_strv_release(&shell);
     if (rc < 0)
@@ -529,10 +543,12 @@ static int excluded(const struct bld_ignore *m, const char *rel, bool is_dir)
 /* For copying: a file is left out when excluded; a directory only when
  * nothing below it can be re-included by a "!" pattern (otherwise it is
  * walked, and created as a parent of what is kept, as docker does). */
-static bool skip_path(void *userdata, const char *rel, bool is_dir)
+static bool skip_path(void *userdata, const char *rel, size_t base, bool is_dir)
 {
     struct skip_ctx *sk = userdata;
-    int a = excluded(sk->ignore, rel, is_dir), b = excluded(sk->excludes, rel, is_dir);
+    /* --exclude patterns are relative to the source being copied */
+    const char *src_rel = base && rel[base] == '/' ? rel + base + 1 : rel;
+    int a = excluded(sk->ignore, rel, is_dir), b = excluded(sk->excludes, src_rel, is_dir);
     if (!is_dir)
         return a || b;
     return a == 2 || b == 2;
@@ -791,7 +807,7 @@ static int copy_key(struct bld_stage_ctx *c, const struct bld_instr *in, size_t 
 {
     const struct bld_instr_copy *cp = &in->u.copy;
     struct cb_strv shell = CB_STRV_INIT, args = CB_STRV_INIT;
-    struct cache_kv bargs[64], flags[6];
+    struct cache_kv bargs[64], flags[7];
     struct oci_digest parents[2];
     struct cache_key_req r = {.kind = in->kind == BLD_I_ADD ? CACHE_OP_ADD : CACHE_OP_COPY};
     size_t nf = 0;
@@ -812,6 +828,7 @@ static int copy_key(struct bld_stage_ctx *c, const struct bld_instr *in, size_t 
     if (cp->from)
         flags[nf++] = (struct cache_kv){"from", cp->from};
     r.flags = flags;
+    add_compression(c, flags, &nf);
     r.n_flags = nf;
     r.build_args = bargs;
     r.n_build_args = used_args(c, k, bargs, 64);

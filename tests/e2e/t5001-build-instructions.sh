@@ -102,4 +102,35 @@ test_expect_success ROOT,RUNTIME,BUSYBOX,PYTHON3,UMOCI 'ADD of a URL: name from 
 	rc=$?; kill "$(cat http.pid)" 2>/dev/null; exit $rc
 '
 
+test_expect_success ROOT,RUNTIME,BUSYBOX 'ADD: xz and bzip2 tars are extracted, a compressed non-tar is copied as is' '
+	mkdir -p ax/p && echo inner >ax/p/x.txt &&
+	tar -C ax/p -cJf ax/p.tar.xz x.txt && tar -C ax/p -cjf ax/p.tar.bz2 x.txt &&
+	echo "just text" >ax/note.txt && gzip -k ax/note.txt &&
+	printf "FROM busybox:latest\nADD p.tar.xz /xz/\nADD p.tar.bz2 /bz/\nADD note.txt.gz /gz/\n" >ax/Dockerfile &&
+	cbuild build --progress=quiet -o type=local,dest=axo ax >/dev/null &&
+	test "$(cat axo/xz/x.txt)" = inner &&
+	test "$(cat axo/bz/x.txt)" = inner &&
+	test "$(zcat axo/gz/note.txt.gz)" = "just text"
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'COPY --parents keeps source paths; --exclude leaves matches out' '
+	mkdir -p pe/src/a pe/src/b && echo a >pe/src/a/f.go && echo b >pe/src/b/f.go && echo t >pe/src/a/f_test.go &&
+	printf "FROM busybox:latest\nCOPY --parents src/*/f.go /out/\nCOPY --exclude=**/*_test.go --exclude=b src/ /ex/\n" >pe/Dockerfile &&
+	cbuild build --progress=quiet -o type=local,dest=peo pe >/dev/null &&
+	test "$(cat peo/out/src/a/f.go)" = a &&
+	test "$(cat peo/out/src/b/f.go)" = b &&
+	test "$(cat peo/ex/a/f.go)" = a &&
+	test ! -e peo/ex/a/f_test.go &&
+	test ! -e peo/ex/b
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX,SKOPEO '--output type=tar writes the rootfs; --compression zstd gives zstd OCI layers and plain docker-archive tars' '
+	cbuild build --progress=quiet -o type=tar,dest=rootfs.tar pe >/dev/null &&
+	tar -tf rootfs.tar | test_grep "^out/src/a/f.go$" &&
+	cbuild build --progress=quiet --compression zstd -t zs:1 -o type=docker,dest=zs.tar -o type=oci,dest=zs-oci pe >/dev/null &&
+	skopeo inspect docker-archive:zs.tar >zd.json &&
+	for l in $(tar -xOf zs.tar manifest.json | jq -r ".[0].Layers[]"); do tar -xOf zs.tar "$l" | tar -t >/dev/null || exit 1; done &&
+	skopeo inspect --raw oci:zs-oci:1 | jq -r ".layers[-1].mediaType" | test_grep "tar+zstd"
+'
+
 test_done

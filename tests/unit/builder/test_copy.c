@@ -8,9 +8,10 @@
 #include "../../../base/cleanup.h"
 #include "../../../base/fsutil.h"
 
-static bool skip_secret(void *ud, const char *rel, bool is_dir)
+static bool skip_secret(void *ud, const char *rel, size_t base, bool is_dir)
 {
     (void)ud;
+    (void)base;
     (void)is_dir;
     return strstr(rel, "secret") != NULL;
 }
