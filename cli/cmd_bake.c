@@ -26,7 +26,7 @@ static const struct cli_option opts[] = {
     {0, "set", CLI_OPT_LIST, &sets, "T.KEY=VAL", "override a target's key (T may be *)"},
     {0, "print", CLI_OPT_BOOL, &print_only, NULL, "print the resolved plan as JSON, build nothing"},
     {0, "push", CLI_OPT_BOOL, &push, NULL, "push every target's tags after the build"},
-    {0, "pull", CLI_OPT_BOOL, &pull, NULL, "pull bases always, and image-only services"},
+    {0, "pull", CLI_OPT_BOOL, &pull, NULL, "pull the image-only services into the store"},
     {0, "no-cache", CLI_OPT_BOOL, &no_cache, NULL, "run every step"},
     {0, "progress", CLI_OPT_STRING, &progress_mode, "MODE", "auto, tty, plain, quiet or rawjson"},
     {'j', "jobs", CLI_OPT_INT, &jobs, "N", "targets built at once (default: cores)"},
@@ -107,7 +107,7 @@ static int run(struct bld_bake *b, const size_t *sel, size_t n, struct cli_env *
     struct bld_build_opts common = {.compression = OCI_COMPRESSION_GZIP,
                                     .cancel_fd = -1,
                                     .no_cache = no_cache,
-                                    .pull = pull ? BLD_PULL_ALWAYS : BLD_PULL_MISSING,
+                                    .pull = BLD_PULL_MISSING,
                                     .jobs = (int)jobs,
                                     .tls_verify_off = !tls_verify,
                                     .progress = cli_progress_sink(prog)};

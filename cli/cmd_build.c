@@ -34,7 +34,7 @@ struct build_flags {
     struct cb_strv arg_files, contexts, cache_from, cache_to;
     const char *doctor, *fixup, *shm_size;
     struct cb_strv add_hosts, ulimits;
-    bool no_cache, quiet, load, push, tls_verify;
+    bool no_cache, quiet, load, push, tls_verify, noop;
     long jobs;
 };
 
@@ -65,6 +65,12 @@ static const struct cli_option opts[] = {
     {0, "snapshotter", CLI_OPT_STRING, &f.snapshotter, "NAME", "auto, overlay or native"},
     {0, "executor", CLI_OPT_STRING, &f.executor, "NAME", NULL},
     {0, "push", CLI_OPT_BOOL, &f.push, NULL, "push every -t tag to its registry after the build"},
+    /* docker's --rm/--force-rm/--compress concern a daemon's intermediate
+     * containers and context upload: cbuild has neither, so they change
+     * nothing (accepted for scripts that pass them). */
+    {0, "rm", CLI_OPT_BOOL, &f.noop, NULL, NULL},
+    {0, "force-rm", CLI_OPT_BOOL, &f.noop, NULL, NULL},
+    {0, "compress", CLI_OPT_BOOL, &f.noop, NULL, NULL},
     {0, "doctor", CLI_OPT_OPTSTR, &f.doctor, "strict",
      "check the image for runtime traps (=strict: findings fail the build)"},
     {0, "fixup", CLI_OPT_STRING, &f.fixup, "LIST",
@@ -460,6 +466,47 @@ static int run(struct build_run *b, struct cli_env *env, int mode, struct cb_err
     return rc;
 }
 
+/* docker build / buildx flags cbuild does not have: named, never ignored. */
+static const char *const unsupported[] = {
+    "--squash",
+    "--isolation",
+    "--memory",
+    "-m",
+    "--memory-swap",
+    "--cpu-shares",
+    "-c",
+    "--cpu-period",
+    "--cpu-quota",
+    "--cpuset-cpus",
+    "--cpuset-mems",
+    "--cgroup-parent",
+    "--security-opt",
+    "--allow",
+    "--attest",
+    "--sbom",
+    "--provenance",
+    "--annotation",
+    "--call",
+    "--builder",
+    "--disable-content-trust",
+    "--stream",
+    "--check",
+    NULL,
+};
+
+static int unsupported_flag(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        for (const char *const *u = unsupported; *u; u++) {
+            size_t n = strlen(*u);
+            if (!strncmp(argv[i], *u, n) && (argv[i][n] == '\0' || argv[i][n] == '=')) {
+                fprintf(stderr, "error: %s is not supported by cbuild build\n", *u);
+                return 2;
+            }
+        }
+    return 0;
+}
+
 int cmd_build(int argc, char **argv, struct cli_env *env)
 {
     struct build_run b = {.ctx = CB_STRV_INIT,
@@ -467,6 +514,8 @@ int cmd_build(int argc, char **argv, struct cli_env *env)
     cleanup_err struct cb_err *err = NULL;
     int rc, mode;
 
+    if (unsupported_flag(argc, argv))
+        return 2;
     cb_buf_init(&b.stdin_df, 16 << 20);
     f.tls_verify = true;
     rc = cli_parse(argc, argv, &usage, 0, &b.ctx);

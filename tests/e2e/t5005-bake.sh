@@ -1,6 +1,8 @@
 #!/bin/sh
 test_description='cbuild bake: bake JSON with per-environment args, compose files'
 . "$(dirname "$0")/lib.sh"
+. "$HELPERS/registry.sh"
+test_atexit registry_stop
 
 FIX=$TEST_DIR/fixtures
 
@@ -66,6 +68,21 @@ test_expect_success ROOT,RUNTIME,BUSYBOX 'compose: a symlinked context gives the
 	test_exit_code 1 cbuild bake -f proj/compose.yaml --progress=plain 2>serr &&
 	test_grep "'\''site'\'' is a symlink to '\''../../shared/web'\''" serr &&
 	test_grep -- "--build-context" serr
+'
+
+if test_have_prereq ROOT,RUNTIME,BUSYBOX,REGISTRY,SKOPEO; then
+	registry_start plain >/dev/null 2>&1
+fi
+
+test_expect_success ROOT,RUNTIME,BUSYBOX,REGISTRY,SKOPEO 'compose: bake --pull pulls the image-only services' '
+	skopeo copy -q --dest-tls-verify=false oci:bb:latest docker://$REG_HOST/library/postgres:16 &&
+	mkdir -p pl/app &&
+	printf "FROM busybox:latest\nRUN true\n" >pl/app/Dockerfile &&
+	printf "services:\n  app:\n    build: ./app\n    image: pl/app:1\n  db:\n    image: %s/library/postgres:16\n" "$REG_HOST" >pl/compose.yaml &&
+	CBUILD_INSECURE_REGISTRIES=$REG_HOST cbuild bake -f pl/compose.yaml --pull --progress=plain >pout 2>perr &&
+	test_grep "^db: pulled $REG_HOST/library/postgres:16" pout &&
+	cbuild images >pimgs &&
+	test_grep "$REG_HOST/library/postgres" pimgs
 '
 
 test_expect_success 'bad bake input is a clear error' '

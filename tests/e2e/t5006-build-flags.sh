@@ -126,4 +126,22 @@ test_expect_success ROOT,RUNTIME,BUSYBOX,REGISTRY,HTPASSWD 'rawjson tells an aut
 	test "$(tail -n 2 events2 | head -n 1 | jq -r .error.category)" = step
 '
 
+test_expect_success 'docker flags cbuild lacks are named as not supported; --rm is accepted' '
+	test_exit_code 2 cbuild build --squash ctx 2>e1 &&
+	test_grep "^error: --squash is not supported" e1 &&
+	test_exit_code 2 cbuild build --memory=1g ctx 2>e2 &&
+	test_grep "^error: --memory is not supported" e2 &&
+	test_exit_code 2 cbuild build --rm 2>e3 &&
+	test_grep "exactly one CONTEXT" e3
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX,PYTHON3 '--ssh: RUN --mount=type=ssh sees the agent socket' '
+	python3 -c "import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); time.sleep(30)" "$TRASH/agent.sock" &
+	for i in 1 2 3 4 5 6 7 8 9 10; do test -S agent.sock && break; sleep 0.2; done &&
+	printf "FROM busybox:latest\nRUN --mount=type=ssh test -S \"\$SSH_AUTH_SOCK\" && echo ok > /ssh\n" >ctx/Dockerfile.ssh &&
+	cbuild build --progress=quiet --ssh default="$TRASH/agent.sock" -f ctx/Dockerfile.ssh -o type=local,dest=so2 ctx >/dev/null &&
+	test "$(cat so2/ssh)" = ok;
+	rc=$?; kill $! 2>/dev/null; exit $rc
+'
+
 test_done
