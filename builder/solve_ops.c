@@ -398,6 +398,26 @@ static int do_run(struct bld_stage_ctx *c, const struct bld_instr *in, const str
     return rc;
 }
 
+/* RUN executes on this machine: a --platform other than the host's is only
+ * good for picking bases and copying files. */
+static int check_platform(const struct bld_stage_ctx *c, const struct bld_instr *in,
+                          struct cb_err **err)
+{
+    struct oci_platform host;
+    bool same;
+
+    oci_platform_init(&host);
+    oci_platform_host(&host);
+    same = oci_platform_match(&host, &c->s->platform);
+    oci_platform_release(&host);
+    if (same)
+        return 0;
+    return cb_fail(err, CB_EUNSUPPORTED, 0,
+                   "Dockerfile:%d: RUN for platform %s cannot execute on this host "
+                   "(cross-platform builds are not supported yet)",
+                   in->node->start_line, c->s->platform_str);
+}
+
 int bld_op_run(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, int step,
                struct cb_err **err)
 {
@@ -412,6 +432,8 @@ int bld_op_run(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, in
     char *hist = NULL;
     int rc;
 
+    if (check_platform(c, in, err) < 0)
+        return cb_err_rc(err);
     run_argv(c, in, &argv);
     rc = run_mounts(c, in, &rm, err);
     fill_key_common(c, &r, &shell);

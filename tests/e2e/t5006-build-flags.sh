@@ -108,7 +108,9 @@ test_expect_success ROOT,RUNTIME,BUSYBOX '--cache-from/--cache-to: images accept
 test_expect_success ROOT,RUNTIME,BUSYBOX '--platform: the host works, a bad value is a usage error' '
 	cbuild build --progress=quiet --platform linux/amd64 ctx >/dev/null &&
 	test_exit_code 2 cbuild build --platform nonsense ctx 2>p.err &&
-	test_grep -- "--platform" p.err
+	test_grep -- "--platform" p.err &&
+	test_exit_code 1 cbuild build --platform linux/arm64 ctx 2>p2.err &&
+	test_grep "RUN for platform linux/arm64/v8 cannot execute on this host" p2.err
 '
 
 if test_have_prereq ROOT,RUNTIME,BUSYBOX,REGISTRY,HTPASSWD; then
