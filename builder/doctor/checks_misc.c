@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../dockerfile/checks.h"
 #include "doctor_internal.h"
 #include "../../base/cleanup.h"
 #include "../../base/fsutil.h"
@@ -102,29 +103,10 @@ int doc_check_ownership(struct doc_facts *f, struct bld_findings *out, struct cb
 
 /* ---------------------------------------------------------------- secrets */
 
-/* Whether key has a '_'-delimited word (case-insensitive) from words
- * (builder/dockerfile/checks.c's rule, from BuildKit's linter). */
-static bool has_word(const char *key, const char *const *words)
-{
-    for (const char *p = key; *p;) {
-        size_t n = strcspn(p, "_");
-        for (const char *const *w = words; *w; w++)
-            if (strlen(*w) == n && !strncasecmp(p, *w, n))
-                return true;
-        p += n;
-        if (*p)
-            p++;
-    }
-    return false;
-}
-
+/* BuildKit's SecretsUsedInArgOrEnv word rule, shared with `cbuild check`. */
 static bool secret_name(const char *key)
 {
-    static const char *const deny[] = {"apikey", "auth",     "credential", "credentials",
-                                       "key",    "password", "pword",      "passwd",
-                                       "secret", "token",    NULL};
-    static const char *const allow[] = {"public", "file", "version", NULL};
-    return has_word(key, deny) && !has_word(key, allow);
+    return bld_check_is_secret_name(key);
 }
 
 /* Token shapes that are secrets whatever their name. */
