@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,111 @@ char *cb_mkdtemp(const char *dir, const char *prefix, struct cb_err **err)
     return p;
 }
 
+/* The walk openat2(RESOLVE_IN_ROOT) does, for kernels (and tools such as
+ * valgrind) without openat2: one component at a time with O_NOFOLLOW,
+ * symlinks resolved by hand against the root, ".." never above it.  The
+ * path being walked is kept as a stack of directory fds. */
+#define BENEATH_MAX_DEPTH 256
+#define BENEATH_MAX_LINKS 40
+
+struct walk {
+    int fds[BENEATH_MAX_DEPTH];
+    size_t n; /* fds[0] is the root (borrowed) */
+};
+
+static void walk_pop_all(struct walk *w)
+{
+    while (w->n > 1)
+        close(w->fds[--w->n]);
+}
+
+/* Replace *rest with target + "/" + the rest after the current component. */
+static char *splice_link(const char *target, const char *after)
+{
+    return *after ? xasprintf("%s/%s", target, after) : xstrdup(target);
+}
+
+static int beneath_fallback(int rootfd, const char *path, int flags, mode_t mode)
+{
+    struct walk w = {.fds = {rootfd}, .n = 1};
+    char *rest = xstrdup(path);
+    int links = 0, fd = -1;
+
+    for (;;) {
+        char *p = rest, *slash, *comp, *after;
+        while (*p == '/')
+            p++;
+        if (!*p) { /* the root itself, or a path ending in "/" */
+            fd = openat(w.fds[w.n - 1], ".", (flags & ~(O_CREAT | O_EXCL)) | O_CLOEXEC);
+            break;
+        }
+        slash = strchr(p, '/');
+        comp = slash ? xstrndup(p, (size_t)(slash - p)) : xstrdup(p);
+        after = slash ? slash + 1 : p + strlen(p);
+        while (*after == '/')
+            after++;
+        if (!strcmp(comp, ".") || !strcmp(comp, "..")) {
+            if (comp[1] == '.' && w.n > 1)
+                close(w.fds[--w.n]);
+            memmove(rest, after, strlen(after) + 1);
+            free(comp);
+            continue;
+        }
+        {
+            struct stat st;
+            char target[PATH_MAX];
+            ssize_t n;
+            bool last = !*after;
+            int dirfd = w.fds[w.n - 1];
+            if (fstatat(dirfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
+                !(last && (flags & O_NOFOLLOW))) {
+                n = readlinkat(dirfd, comp, target, sizeof(target) - 1);
+                free(comp);
+                if (n < 0 || ++links > BENEATH_MAX_LINKS) {
+                    if (n >= 0)
+                        errno = ELOOP;
+                    break;
+                }
+                target[n] = '\0';
+                if (target[0] == '/')
+                    walk_pop_all(&w);
+                {
+                    char *r = splice_link(target, after);
+                    free(rest);
+                    rest = r;
+                }
+                continue;
+            }
+            if (last) {
+                /* "name/" must be a directory */
+                int dir = slash ? O_DIRECTORY : 0;
+                fd = openat(dirfd, comp, flags | dir | O_NOFOLLOW | O_CLOEXEC, mode);
+                free(comp);
+                break;
+            }
+            if (w.n == BENEATH_MAX_DEPTH) {
+                free(comp);
+                errno = ENAMETOOLONG;
+                break;
+            }
+            fd = openat(dirfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            free(comp);
+            if (fd < 0)
+                break;
+            w.fds[w.n++] = fd;
+            fd = -1;
+            memmove(rest, after, strlen(after) + 1);
+        }
+    }
+    {
+        int saved = errno;
+        walk_pop_all(&w);
+        free(rest);
+        errno = saved;
+    }
+    return fd;
+}
+
 int cb_open_beneath(int rootfd, const char *path, int flags, mode_t mode, struct cb_err **err)
 {
     struct open_how how = {
@@ -205,9 +311,20 @@ int cb_open_beneath(int rootfd, const char *path, int flags, mode_t mode, struct
     do
         fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
     while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+    if (fd < 0 && errno == ENOSYS)
+        fd = beneath_fallback(rootfd, path, flags, mode);
     if (fd < 0)
         return cb_fail(err, errno == ENOENT ? CB_ENOTFOUND : CB_EIO, errno, "open '%s'", path);
     return (int)fd;
+}
+
+/* For tests: the walk used without openat2. */
+int cb_open_beneath_walk(int rootfd, const char *path, int flags, mode_t mode, struct cb_err **err)
+{
+    int fd = beneath_fallback(rootfd, path, flags, mode);
+    if (fd < 0)
+        return cb_fail(err, errno == ENOENT ? CB_ENOTFOUND : CB_EIO, errno, "open '%s'", path);
+    return fd;
 }
 
 int cb_fsync_dir(const char *dir, struct cb_err **err)

@@ -40,6 +40,9 @@ char *cb_mkdtemp(const char *dir, const char *prefix, struct cb_err **err);
 /* Open path relative to rootfd as if rootfd were "/": absolute paths, ".."
  * and symlinks are all resolved inside it (openat2 RESOLVE_IN_ROOT). */
 int cb_open_beneath(int rootfd, const char *path, int flags, mode_t mode, struct cb_err **err);
+/* The same resolution done by a userspace walk (what cb_open_beneath falls
+ * back to where openat2 is missing); exposed for tests. */
+int cb_open_beneath_walk(int rootfd, const char *path, int flags, mode_t mode, struct cb_err **err);
 
 /* fsync the directory holding path (or the directory itself for a dir fd). */
 int cb_fsync_dir(const char *dir, struct cb_err **err);

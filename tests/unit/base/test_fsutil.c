@@ -132,6 +132,45 @@ TEST(fsutil_open_beneath_stays_inside)
     }
 }
 
+TEST(fsutil_open_beneath_walk_matches_openat2)
+{
+    cleanup_err struct cb_err *err = NULL;
+    cleanup_close int root = -1;
+    const char *paths[] = {"abs",     "rel",         "/../etc/passwd", "dir/../etc/passwd",
+                           "loop1/x", "etc/passwd/", "dlink/passwd",   "missing"};
+    t_write("root/etc/passwd", "inside");
+    ASSERT_INT_EQ(mkdir("root/dir", 0755), 0);
+    ASSERT_INT_EQ(symlink("/etc/passwd", "root/abs"), 0);
+    ASSERT_INT_EQ(symlink("../../../../etc/passwd", "root/rel"), 0);
+    ASSERT_INT_EQ(symlink("loop2", "root/loop1"), 0);
+    ASSERT_INT_EQ(symlink("loop1", "root/loop2"), 0);
+    ASSERT_INT_EQ(symlink("../../etc", "root/dlink"), 0);
+    root = open("root", O_RDONLY | O_DIRECTORY);
+    ASSERT(root >= 0);
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        int a = cb_open_beneath(root, paths[i], O_RDONLY, 0, NULL);
+        int b = cb_open_beneath_walk(root, paths[i], O_RDONLY, 0, NULL);
+        char ba[16] = {0}, bb[16] = {0};
+        if ((a >= 0) != (b >= 0))
+            T_FAIL("'%s': openat2 %d, walk %d", paths[i], a, b);
+        if (a >= 0) {
+            ASSERT(read(a, ba, sizeof(ba) - 1) >= 0);
+            ASSERT(read(b, bb, sizeof(bb) - 1) >= 0);
+            ASSERT_STR_EQ(bb, ba);
+            close(a);
+            close(b);
+        }
+    }
+    /* creating through the walk stays inside too */
+    {
+        int fd = cb_open_beneath_walk(root, "dlink/new", O_WRONLY | O_CREAT | O_EXCL, 0644, &err);
+        ASSERT_OK(fd, err);
+        close(fd);
+        ASSERT(cb_path_exists("root/etc/new"));
+        ASSERT(!cb_path_exists("etc/new"));
+    }
+}
+
 TEST(fsutil_path_join)
 {
     char *p = cb_path_join("/a/", "/b/c");
