@@ -110,7 +110,7 @@ e2e: build/asan/cbuild build/rel/cbuild
 # The conformance vectors (../shared) run as one more suite; they skip
 # themselves when ../shared is absent.
 test: deps
-	@$(MAKE) --no-print-directory -j2 asan $(UNIT_BINS) conformance-runners
+	@$(MAKE) --no-print-directory -j2 asan $(UNIT_BINS) conformance-runners build/rel/cbuild
 	@CBUILD=$(SRCDIR)/build/asan/cbuild CONF_BIN=$(SRCDIR)/build/conformance \
 		CONFORMANCE_DIR=$(SRCDIR)/../shared/conformance \
 		sh tests/run-suites.sh all $(UNIT_BINS) -- tests/e2e/t[0-9]*.sh tests/conformance/run.sh
