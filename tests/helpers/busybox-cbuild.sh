@@ -9,27 +9,11 @@ cb=$1
 out=$2
 tag=${3:-latest}
 epoch=${SOURCE_DATE_EPOCH:-0}
-bb=$(command -v busybox)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 r=$work/rootfs
-mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/var/tmp" "$r/root" "$r/home" "$r/usr/bin" "$r/sbin" \
-    "$r/usr/sbin" "$r/dev" "$r/proc" "$r/sys"
-cp "$bb" "$r/bin/busybox"
-chmod 0755 "$r/bin/busybox"
-"$bb" --list-full | while read -r app; do
-    [ "$app" = bin/busybox ] && continue
-    mkdir -p "$r/$(dirname "$app")"
-    rel=$(echo "$(dirname "$app")" | sed 's|[^/][^/]*|..|g')
-    ln -sf "$rel/bin/busybox" "$r/$app"
-done
-printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
-    >"$r/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\n' >"$r/etc/group"
-chmod 1777 "$r/tmp" "$r/var/tmp"
-chmod 0700 "$r/root"
-chown -R 0:0 "$r" 2>/dev/null || true
+sh "$(dirname "$0")/busybox-rootfs.sh" "$r"
 
 "$cb" debug mkimage --rootfs "$r" -o "oci:$out:$tag" --source-date-epoch "$epoch" \
     --platform linux/amd64 --created-by busybox-cbuild.sh \

@@ -10,31 +10,11 @@ set -eu
 out=$1
 tag=${2:-latest}
 epoch=${SOURCE_DATE_EPOCH:-0}
-bb=$(command -v busybox)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 r=$work/rootfs
-mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/var/tmp" "$r/root" "$r/home" "$r/usr/bin" "$r/sbin" \
-    "$r/usr/sbin" "$r/dev" "$r/proc" "$r/sys"
-cp "$bb" "$r/bin/busybox"
-chmod 0755 "$r/bin/busybox"
-"$bb" --list-full | while read -r app; do
-    [ "$app" = bin/busybox ] && continue
-    mkdir -p "$r/$(dirname "$app")"
-    rel=$(echo "$(dirname "$app")" | sed 's|[^/][^/]*|..|g')
-    ln -sf "$rel/bin/busybox" "$r/$app"
-done
-cat >"$r/etc/passwd" <<'P'
-root:x:0:0:root:/root:/bin/sh
-nobody:x:65534:65534:nobody:/nonexistent:/bin/false
-P
-cat >"$r/etc/group" <<'G'
-root:x:0:
-nogroup:x:65534:
-G
-chmod 1777 "$r/tmp" "$r/var/tmp"
-chmod 0700 "$r/root"
+sh "$(dirname "$0")/busybox-rootfs.sh" "$r"
 
 tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner --format=posix \
     --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
