@@ -11,8 +11,8 @@
 #include "progress.h"
 #include "regcli.h"
 #include "../builder/bake.h"
+#include "../builder/publish.h"
 #include "../oci/pull.h"
-#include "../oci/push.h"
 #include "../base/cleanup.h"
 #include "../base/banned.h"
 
@@ -75,24 +75,9 @@ static int push_all(struct oci_store *store, const struct bld_bake_result *r, si
 {
     for (size_t i = 0; i < n; i++) {
         const struct bld_bake_target *t = &b->targets[sel[i]];
-        struct cb_strv dests = CB_STRV_INIT;
-        struct oci_push_result pr;
-        int rc = 0;
         if (t->image_only || !t->tags.n)
             continue;
-        for (size_t k = 0; k < t->tags.n && rc == 0; k++) {
-            char *d = oci_store_normalize_name(t->tags.v[k], err);
-            rc = d ? 0 : -CB_EINVAL;
-            if (d)
-                cb_strv_push_take(&dests, d);
-        }
-        if (rc == 0) {
-            struct oci_push_req req = {
-                .dests = (const char *const *)dests.v, .n_dests = dests.n, .reg = reg->opts};
-            rc = oci_push(oci_store_layout_peek(store), &r[i].res.manifest, &req, &pr, err);
-        }
-        cb_strv_release(&dests);
-        if (rc < 0)
+        if (bld_push_tags(store, &r[i].res.manifest, &t->tags, &reg->opts, err) < 0)
             return cb_wrap(err, "push target '%s'", t->name);
     }
     return 0;

@@ -85,6 +85,29 @@ test_expect_success ROOT,RUNTIME,BUSYBOX,REGISTRY,SKOPEO 'compose: bake --pull p
 	test_grep "$REG_HOST/library/postgres" pimgs
 '
 
+test_expect_success ROOT,RUNTIME,BUSYBOX,REGISTRY,SKOPEO 'bake --push pushes every target to each of its tags' '
+	mkdir -p ps/a ps/b &&
+	printf "FROM busybox:latest\nRUN echo a >/a\n" >ps/a/Dockerfile &&
+	printf "FROM busybox:latest\nRUN echo b >/b\n" >ps/b/Dockerfile &&
+	cat >ps/docker-bake.json <<-EOF &&
+	{"group": {"default": {"targets": ["a", "b"]}},
+	 "target": {"a": {"context": "a", "tags": ["$REG_HOST/ps/a:1", "$REG_HOST/ps/a:latest"]},
+	            "b": {"context": "b", "tags": ["$REG_HOST/ps/b:1"]}}}
+	EOF
+	CBUILD_INSECURE_REGISTRIES=$REG_HOST cbuild bake -f ps/docker-bake.json --push --progress=plain >psout 2>pserr &&
+	skopeo inspect --tls-verify=false docker://$REG_HOST/ps/a:1 >ia1 &&
+	skopeo inspect --tls-verify=false docker://$REG_HOST/ps/a:latest >ia2 &&
+	skopeo inspect --tls-verify=false docker://$REG_HOST/ps/b:1 >ib &&
+	test "$(jq -r .Digest ia1)" = "$(jq -r .Digest ia2)" &&
+	test "$(jq -r .Digest ia1)" != "$(jq -r .Digest ib)"
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX,REGISTRY 'a bad tag in a bake file names the target and the tag' '
+	printf "{\"target\": {\"a\": {\"context\": \"a\", \"tags\": [\"Bad/UPPER:1\"]}}}" >ps/bad.json &&
+	test_must_fail cbuild bake -f ps/bad.json --push --progress=plain 2>pberr &&
+	test_grep "target '\''a'\'': tag '\''Bad/UPPER:1'\''.*must be lowercase" pberr
+'
+
 test_expect_success 'bad bake input is a clear error' '
 	echo "{\"target\": {\"a\": {\"tags\": \"notalist\"}}}" >bad.json &&
 	test_exit_code 2 cbuild bake -f bad.json --print 2>e1 &&
