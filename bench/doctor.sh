@@ -14,6 +14,8 @@ CBUILD=${CBUILD:-$(pwd)/cbuild}
 dir=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/doctor-bench.XXXXXX")}
 [ -n "${BENCH_DIR:-}" ] || trap 'rm -rf "$dir"' EXIT
 export CBUILD_ROOT="$dir/store"
+# a reused BENCH_DIR keeps the rootfs, never the store: "cold" must unpack
+rm -rf "$CBUILD_ROOT"
 
 now() { date +%s.%N; }
 ms() { echo "$1 $2" | awk '{printf "%.0f", ($2 - $1) * 1000}'; }
