@@ -3,7 +3,7 @@
 # (the lead's build engine calls it), it gets its own unit binary, and
 # `make bench-doctor` times it on a generated ~500 MB image.
 dir_doctor := builder/doctor
-deps_doctor := base oci frontend doctor
+deps_doctor := base oci frontend exec doctor
 MODULES += doctor
 DOCTOR_SRCS := $(call srcs_of,doctor)
 ALL_SRCS += $(DOCTOR_SRCS)

@@ -18,13 +18,12 @@
 /* The runtime user, resolved against the image's /etc/passwd and /etc/group. */
 struct doc_user {
     char *spec;      /* USER as written ("" = root) */
-    char *name;      /* passwd name, or NULL */
     char *group;     /* group part of USER, or NULL */
     bool user_known; /* numeric, or found in /etc/passwd */
     bool group_known;
     uid_t uid;
     gid_t gid;
-    gid_t groups[64]; /* supplementary groups */
+    gid_t *groups; /* supplementary groups */
     size_t n_groups;
     char *passwd_home; /* NULL when there is no passwd entry */
 };

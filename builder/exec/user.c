@@ -109,75 +109,97 @@ static void add_supplementary(struct bld_user *u, const char *groupdb, const cha
     }
 }
 
-static int resolve_group(const char *groupdb, const char *spec, gid_t *gid, struct cb_err **err)
+/* The group part: its entry's gid, or the number itself; false for a name
+ * with no entry. */
+static bool lookup_group(const char *groupdb, const char *spec, gid_t *gid)
 {
     cleanup_free char *db = xstrdup(groupdb);
     char *f[4] = {0};
     long id;
     if (find_entry(db, spec, f, 4) && (id = parse_id(f[2])) >= 0) {
         *gid = (gid_t)id;
-        return 0;
+        return true;
     }
     id = parse_id(spec);
-    if (id < 0)
-        return cb_fail(err, CB_ENOTFOUND, 0,
-                       "unable to find group %s: no matching entries in group file", spec);
-    *gid = (gid_t)id;
-    return 0;
+    if (id >= 0)
+        *gid = (gid_t)id;
+    return id >= 0;
 }
 
-static int resolve_passwd(const char *passwd, const char *name, struct bld_user *u, char **uname,
-                          struct cb_err **err)
+/* The user part: its passwd entry (uid, gid, home, name), or the number
+ * itself with gid 0 and home "/"; false for a name with no entry. */
+static bool lookup_passwd(const char *passwd, const char *name, struct bld_user_lookup *l)
 {
     cleanup_free char *db = xstrdup(passwd);
     char *f[7] = {0};
     long id;
     if (find_entry(db, name, f, 7) && (id = parse_id(f[2])) >= 0) {
         long gid = f[3] ? parse_id(f[3]) : -1;
-        u->uid = (uid_t)id;
-        u->gid = gid >= 0 ? (gid_t)gid : 0;
-        u->home = xstrdup(f[5] && *f[5] ? f[5] : "/");
-        *uname = xstrdup(f[0]);
-        return 0;
+        l->ids.uid = (uid_t)id;
+        l->ids.gid = gid >= 0 ? (gid_t)gid : 0;
+        l->ids.home = xstrdup(f[5] && *f[5] ? f[5] : "/");
+        l->name = xstrdup(f[0]);
+        return true;
     }
     id = parse_id(name);
-    if (id < 0)
-        return cb_fail(err, CB_ENOTFOUND, 0,
-                       "unable to find user %s: no matching entries in passwd file", name);
-    u->uid = (uid_t)id;
-    u->gid = 0;
-    u->home = xstrdup("/");
-    return 0;
+    l->ids.uid = id >= 0 ? (uid_t)id : 0;
+    l->ids.gid = 0;
+    l->ids.home = xstrdup("/");
+    return id >= 0;
+}
+
+void bld_user_lookup(const char *passwd, const char *group, const char *spec,
+                     struct bld_user_lookup *out)
+{
+    cleanup_free char *user = xstrdup(spec && *spec ? spec : "root");
+    char *colon = strchr(user, ':');
+
+    memset(out, 0, sizeof(*out));
+    if (colon)
+        *colon++ = '\0';
+    out->user_found = *user && lookup_passwd(passwd ? passwd : "", user, out);
+    out->group_found = true;
+    if (colon && *colon)
+        out->group_found = lookup_group(group ? group : "", colon, &out->ids.gid);
+    else if (out->name)
+        add_supplementary(&out->ids, group ? group : "", out->name);
+}
+
+void bld_user_lookup_release(struct bld_user_lookup *l)
+{
+    bld_user_release(&l->ids);
+    free(l->name);
+    l->name = NULL;
 }
 
 int bld_user_resolve(int rootfd, const char *spec, struct bld_user *out, struct cb_err **err)
 {
     cleanup_buf struct cb_buf passwd, group;
-    cleanup_free char *user = xstrdup(spec && *spec ? spec : "root");
-    cleanup_free char *uname = NULL;
-    char *colon = strchr(user, ':');
-    struct bld_user u = {0};
+    const char *user = spec && *spec ? spec : "root";
+    const char *colon = strchr(user, ':');
+    struct bld_user_lookup l;
 
     cb_buf_init(&passwd, ID_FILE_LIMIT);
     cb_buf_init(&group, ID_FILE_LIMIT);
-    if (colon)
-        *colon++ = '\0';
-    if (!*user)
+    if (colon == user)
         return cb_fail(err, CB_EINVAL, 0, "invalid user '%s'", spec);
     if (read_db(rootfd, "/etc/passwd", &passwd, err) < 0 ||
         read_db(rootfd, "/etc/group", &group, err) < 0)
         return cb_err_rc(err);
-    if (resolve_passwd(cb_buf_str(&passwd), user, &u, &uname, err) < 0)
-        return cb_err_rc(err);
-    if (colon && *colon) {
-        if (resolve_group(cb_buf_str(&group), colon, &u.gid, err) < 0) {
-            bld_user_release(&u);
-            return cb_err_rc(err);
-        }
-    } else if (uname) {
-        add_supplementary(&u, cb_buf_str(&group), uname);
+    bld_user_lookup(cb_buf_str(&passwd), cb_buf_str(&group), user, &l);
+    if (!l.user_found) {
+        int n = colon ? (int)(colon - user) : (int)strlen(user);
+        bld_user_lookup_release(&l);
+        return cb_fail(err, CB_ENOTFOUND, 0,
+                       "unable to find user %.*s: no matching entries in passwd file", n, user);
     }
-    *out = u;
+    if (!l.group_found) {
+        bld_user_lookup_release(&l);
+        return cb_fail(err, CB_ENOTFOUND, 0,
+                       "unable to find group %s: no matching entries in group file", colon + 1);
+    }
+    *out = l.ids;
+    free(l.name);
     return 0;
 }
 

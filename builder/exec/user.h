@@ -7,6 +7,7 @@
 #ifndef CBUILD_BUILDER_EXEC_USER_H
 #define CBUILD_BUILDER_EXEC_USER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -25,5 +26,18 @@ struct bld_user {
  * naming it; numeric ids need no entry. */
 int bld_user_resolve(int rootfd, const char *spec, struct bld_user *out, struct cb_err **err);
 void bld_user_release(struct bld_user *u);
+
+/* What passwd and group (the two files' text; NULL is empty) say about spec,
+ * by the same rules, without failing: for `cbuild doctor`, which reports an
+ * unknown user or group instead of stopping at it. */
+struct bld_user_lookup {
+    struct bld_user ids; /* uid 0, gid 0, home "/" where nothing was found */
+    char *name;          /* the passwd entry's name; NULL when there is none */
+    bool user_found;     /* numeric, or in passwd */
+    bool group_found;    /* no group part, numeric, or in group */
+};
+void bld_user_lookup(const char *passwd, const char *group, const char *spec,
+                     struct bld_user_lookup *out);
+void bld_user_lookup_release(struct bld_user_lookup *l);
 
 #endif

@@ -90,6 +90,48 @@ TEST(user_unknown_name_or_group_is_an_error_naming_it)
                  "unable to find group ghosts");
 }
 
+TEST(user_unknown_user_in_a_spec_with_group_is_named_alone)
+{
+    cleanup_err struct cb_err *err = NULL;
+    cleanup_close int root = make_root();
+    struct bld_user u;
+    ASSERT_FAILS(bld_user_resolve(root, "ghost:wheel", &u, &err), err, CB_ENOTFOUND,
+                 "unable to find user ghost: no matching");
+}
+
+TEST(user_lookup_reports_unknowns_instead_of_failing)
+{
+    const char *pw = "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n";
+    const char *gr = "root:x:0:\nstaff:x:50:app\n";
+    struct bld_user_lookup l;
+
+    bld_user_lookup(pw, gr, "app", &l);
+    ASSERT(l.user_found && l.group_found);
+    ASSERT_STR_EQ(l.name, "app");
+    ASSERT_STR_EQ(l.ids.home, "/home/app");
+    ASSERT_INT_EQ(l.ids.n_groups, 1);
+    ASSERT_INT_EQ(l.ids.groups[0], 50);
+    bld_user_lookup_release(&l);
+
+    bld_user_lookup(pw, gr, "ghost", &l);
+    ASSERT(!l.user_found && l.group_found);
+    ASSERT(l.name == NULL);
+    bld_user_lookup_release(&l);
+
+    bld_user_lookup(pw, gr, "app:nogroup", &l);
+    ASSERT(l.user_found && !l.group_found);
+    ASSERT_INT_EQ(l.ids.gid, 1000);
+    bld_user_lookup_release(&l);
+
+    bld_user_lookup(NULL, NULL, "4242:77", &l);
+    ASSERT(l.user_found && l.group_found);
+    ASSERT(l.name == NULL);
+    ASSERT_INT_EQ(l.ids.uid, 4242);
+    ASSERT_INT_EQ(l.ids.gid, 77);
+    ASSERT_STR_EQ(l.ids.home, "/");
+    bld_user_lookup_release(&l);
+}
+
 TEST(user_missing_passwd_allows_numeric_ids_only)
 {
     cleanup_err struct cb_err *err = NULL;
