@@ -606,10 +606,10 @@ int bld_build(struct oci_store *store, const struct bld_build_opts *o, struct bl
         for (size_t i = 0; i < s.g->n_order; i++) {
             size_t k = s.g->order[i];
             if (s.df->stages[k].name)
-                cb_strv_pushf(&res->stage_times, "%s %.2f", s.df->stages[k].name,
+                cb_strv_pushf(&res->stage_times, "%s %.2fs", s.df->stages[k].name,
                               s.runs[k].seconds);
             else
-                cb_strv_pushf(&res->stage_times, "stage-%zu %.2f", k, s.runs[k].seconds);
+                cb_strv_pushf(&res->stage_times, "stage-%zu %.2fs", k, s.runs[k].seconds);
         }
         for (size_t i = 0; i < s.unused.n; i++)
             cb_strv_push(&res->unused_args, s.unused.v[i]);

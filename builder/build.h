@@ -115,7 +115,7 @@ struct bld_build_result {
     struct oci_digest config;       /* the image ID */
     struct cb_strv unused_args;     /* --build-arg names no stage consumed */
     int steps_run, steps_cached;
-    struct cb_strv stage_times; /* "NAME SECONDS" per stage that ran, in order */
+    struct cb_strv stage_times; /* "NAME 1.23s" per stage that ran, in order */
     /* For --doctor's baked-in build-arg check: the final stage's ARGs
      * ("NAME" with default "NAME=VALUE", overridden ones in overridden), and
      * the indexes of the layers the final stage made. */

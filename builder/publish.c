@@ -18,11 +18,8 @@ char *bld_build_summary(const struct bld_build_result *r)
     cb_buf_addf(&b, NULL, "image %s (config %s)\nsteps: %d run, %d cached\nstages:",
                 oci_digest_fmt(&r->manifest.digest, md), oci_digest_fmt(&r->config, id),
                 r->steps_run, r->steps_cached);
-    for (size_t i = 0; i < r->stage_times.n; i++) {
-        const char *sp = strrchr(r->stage_times.v[i], ' ');
-        cb_buf_addf(&b, NULL, "%s %.*s %ss", i ? "," : "", (int)(sp - r->stage_times.v[i]),
-                    r->stage_times.v[i], sp + 1);
-    }
+    for (size_t i = 0; i < r->stage_times.n; i++)
+        cb_buf_addf(&b, NULL, "%s %s", i ? "," : "", r->stage_times.v[i]);
     cb_buf_addc(&b, '\n', NULL);
     return cb_buf_detach(&b, NULL);
 }
