@@ -46,29 +46,16 @@ static int commit_dir(struct bld_solver *s, struct bld_state *st, const char *di
     return 0;
 }
 
-static int view(struct bld_solver *s, const struct bld_state *st, struct cb_strv *dirs,
-                struct bld_rootfs **fs, struct cb_err **err)
-{
-    for (size_t i = 0; i < st->n_layers; i++) {
-        char *dir = NULL;
-        if (oci_store_layer_ensure(s->store, &st->layers[i], &st->img.diff_ids[i], &dir, err) < 0)
-            return cb_err_rc(err);
-        cb_strv_push_take(dirs, dir);
-    }
-    *fs = bld_rootfs_open_dirs((const char *const *)dirs->v, dirs->n, err);
-    return *fs ? 0 : cb_err_rc(err);
-}
-
 int bld_fixups_apply(struct bld_solver *s, struct bld_state *st, struct cb_err **err)
 {
-    struct cb_strv dirs = CB_STRV_INIT;
-    cleanup_rootfs struct bld_rootfs *fs = NULL;
+    cleanup_rootfs struct bld_rootfs *fs =
+        bld_rootfs_open_image(s->store, st->layers, st->n_layers, &st->img, err);
     cleanup_fixup_plan struct bld_fixup_plan plan;
     char *tmp = NULL;
     int rc;
 
     bld_fixup_plan_init(&plan);
-    rc = view(s, st, &dirs, &fs, err);
+    rc = fs ? 0 : cb_err_rc(err);
     if (rc == 0)
         rc = bld_fixup_plan(&st->img, fs, s->o->fixups, &plan, err);
     if (rc == 0 && plan.n) {
@@ -94,6 +81,5 @@ int bld_fixups_apply(struct bld_solver *s, struct bld_state *st, struct cb_err *
     if (tmp)
         cb_rm_rf(tmp, NULL);
     free(tmp);
-    cb_strv_release(&dirs);
     return rc < 0 ? cb_wrap(err, "--fixup") : 0;
 }

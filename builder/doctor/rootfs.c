@@ -58,18 +58,18 @@ struct bld_rootfs *bld_rootfs_open_dirs(const char *const *dirs, size_t n, struc
     return fs;
 }
 
-struct bld_rootfs *bld_rootfs_open_image(struct oci_store *s, const struct oci_manifest *m,
-                                         const struct oci_image *img, struct cb_err **err)
+struct bld_rootfs *bld_rootfs_open_image(struct oci_store *s, const struct oci_descriptor *layers,
+                                         size_t n, const struct oci_image *img, struct cb_err **err)
 {
     cleanup_strv_s struct cb_strv dirs = CB_STRV_INIT;
 
-    if (m->n_layers != img->n_diff_ids)
-        return cb_fail(err, CB_EINVAL, 0, "the manifest has %zu layers, the config %zu",
-                       m->n_layers, img->n_diff_ids),
+    if (n != img->n_diff_ids)
+        return cb_fail(err, CB_EINVAL, 0, "the manifest has %zu layers, the config %zu", n,
+                       img->n_diff_ids),
                NULL;
-    for (size_t i = 0; i < m->n_layers; i++) {
+    for (size_t i = 0; i < n; i++) {
         char *dir = NULL;
-        if (oci_store_layer_ensure(s, &m->layers[i], &img->diff_ids[i], &dir, err) < 0)
+        if (oci_store_layer_ensure(s, &layers[i], &img->diff_ids[i], &dir, err) < 0)
             return cb_wrap(err, "unpack layer %zu", i + 1), NULL;
         cb_strv_push_take(&dirs, dir);
     }

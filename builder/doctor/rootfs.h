@@ -45,10 +45,12 @@ struct bld_rootfs_stat {
 /* A view over dirs[0..n) (bottom first); the directories are opened now
  * and must stay in place while the view lives. */
 struct bld_rootfs *bld_rootfs_open_dirs(const char *const *dirs, size_t n, struct cb_err **err);
-/* A view over an image of the store: every layer of m is unpacked into the
+/* A view over an image of the store, its layers[0..n) with img's diff_ids
+ * (a manifest's, or a build state's): every layer is unpacked into the
  * store's layer cache (oci_store_layer_ensure) when it is not there yet. */
-struct bld_rootfs *bld_rootfs_open_image(struct oci_store *s, const struct oci_manifest *m,
-                                         const struct oci_image *img, struct cb_err **err);
+struct bld_rootfs *bld_rootfs_open_image(struct oci_store *s, const struct oci_descriptor *layers,
+                                         size_t n, const struct oci_image *img,
+                                         struct cb_err **err);
 void bld_rootfs_free(struct bld_rootfs *fs);
 static inline void bld_rootfs_freep(struct bld_rootfs **fs)
 {
