@@ -20,29 +20,13 @@
 static int commit_dir(struct bld_solver *s, struct bld_state *st, const char *dir,
                       struct cb_err **err)
 {
-    cleanup_blob_writer struct oci_blob_writer *w =
-        oci_blob_writer_new(oci_store_layout_peek(s->store), err);
-    struct oci_layer_write_opts o = {
-        .compress = {.algo = s->o->compression},
-        .clamp_mtime = s->o->has_epoch,
-        .source_date_epoch = s->o->epoch,
-    };
-    struct oci_layer_desc d;
-    struct oci_sink sink;
-    struct oci_descriptor layer;
+    struct bld_layer_result r;
 
-    if (!w)
-        return cb_err_rc(err);
-    sink = oci_blob_writer_sink(w);
-    if (oci_layer_write_tree(dir, &o, &sink, &d, err) < 0 ||
-        oci_blob_writer_commit(w, &d.digest, (int64_t)d.size, NULL, err) < 0)
-        return cb_wrap(err, "--fixup: write the layer");
-    oci_descriptor_init(&layer);
-    layer.media_type = xstrdup(oci_compression_layer_media_type(s->o->compression));
-    layer.digest = d.digest;
-    layer.size = (int64_t)d.size;
-    bld_state_add_layer(st, &layer, &d.diff_id);
-    oci_descriptor_release(&layer);
+    if (bld_step_commit_tree(s, dir, &r, err) < 0)
+        return cb_wrap(err, "write the layer");
+    if (!r.empty)
+        bld_state_add_layer(st, &r.layer, &r.diff_id);
+    bld_layer_result_release(&r);
     return 0;
 }
 

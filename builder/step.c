@@ -202,8 +202,12 @@ void bld_layer_result_release(struct bld_layer_result *r)
     memset(r, 0, sizeof(*r));
 }
 
-int bld_step_commit(struct bld_solver *s, struct bld_snapshot *snap, struct bld_layer_result *out,
-                    struct cb_err **err)
+/* Write a layer with the build's compression and SOURCE_DATE_EPOCH: a whole
+ * tree (dir), an overlay upper dir (dir), or the diff of parent to dir. */
+enum layer_src { LAYER_TREE, LAYER_OVERLAY, LAYER_DIFF };
+
+static int store_layer(struct bld_solver *s, enum layer_src src, const char *parent,
+                       const char *dir, struct bld_layer_result *out, struct cb_err **err)
 {
     struct oci_layout *l = oci_store_layout_peek(s->store);
     cleanup_blob_writer struct oci_blob_writer *w = oci_blob_writer_new(l, err);
@@ -220,10 +224,12 @@ int bld_step_commit(struct bld_solver *s, struct bld_snapshot *snap, struct bld_
     if (!w)
         return cb_err_rc(err);
     sink = oci_blob_writer_sink(w);
-    if (snap->kind == BLD_SNAP_OVERLAY)
-        rc = oci_layer_write_overlay(snap->upper, &o, &sink, &d, err);
+    if (src == LAYER_TREE)
+        rc = oci_layer_write_tree(dir, &o, &sink, &d, err);
+    else if (src == LAYER_OVERLAY)
+        rc = oci_layer_write_overlay(dir, &o, &sink, &d, err);
     else
-        rc = oci_layer_write_diff(snap->parent, snap->rootfs, &o, &sink, &d, err);
+        rc = oci_layer_write_diff(parent, dir, &o, &sink, &d, err);
     if (rc < 0)
         return cb_wrap(err, "commit the layer");
     if (d.entries == 0) {
@@ -238,4 +244,18 @@ int bld_step_commit(struct bld_solver *s, struct bld_snapshot *snap, struct bld_
     out->layer.size = (int64_t)d.size;
     out->diff_id = d.diff_id;
     return 0;
+}
+
+int bld_step_commit(struct bld_solver *s, struct bld_snapshot *snap, struct bld_layer_result *out,
+                    struct cb_err **err)
+{
+    if (snap->kind == BLD_SNAP_OVERLAY)
+        return store_layer(s, LAYER_OVERLAY, NULL, snap->upper, out, err);
+    return store_layer(s, LAYER_DIFF, snap->parent, snap->rootfs, out, err);
+}
+
+int bld_step_commit_tree(struct bld_solver *s, const char *dir, struct bld_layer_result *out,
+                         struct cb_err **err)
+{
+    return store_layer(s, LAYER_TREE, NULL, dir, out, err);
 }

@@ -40,5 +40,8 @@ void bld_layer_result_release(struct bld_layer_result *r);
 /* Diff the snapshot, compress, and store the layer blob. */
 int bld_step_commit(struct bld_solver *s, struct bld_snapshot *snap, struct bld_layer_result *out,
                     struct cb_err **err);
+/* Store the whole tree at dir as a layer, the same way (--fixup's layer). */
+int bld_step_commit_tree(struct bld_solver *s, const char *dir, struct bld_layer_result *out,
+                         struct cb_err **err);
 
 #endif
