@@ -256,8 +256,7 @@ static size_t runes_of(const char *s, int **out)
     return n;
 }
 
-/* Levenshtein distance over runes (agext/levenshtein with unit costs). */
-static size_t distance(const char *sa, const char *sb)
+size_t bld_check_distance(const char *sa, const char *sb)
 {
     cleanup_free int *a = NULL, *b = NULL;
     size_t na = runes_of(sa, &a), nb = runes_of(sb, &b);
@@ -288,7 +287,7 @@ const char *bld_check_suggest(const char *v, const char *const *options, size_t 
     for (size_t i = 0; i < n; i++) {
         if (!strcmp(v, options[i]))
             return NULL;
-        size_t d = distance(v, options[i]);
+        size_t d = bld_check_distance(v, options[i]);
         if (d < mindist) {
             match = options[i];
             mindist = d;

@@ -78,6 +78,10 @@ const struct bld_check_rule *bld_check_rule_at(size_t i);
 
 /* Helpers with BuildKit's exact behaviour, exposed for tests. */
 
+/* Levenshtein distance over runes (agext/levenshtein with unit costs), as
+ * BuildKit's suggestions measure it. */
+size_t bld_check_distance(const char *a, const char *b);
+
 /* util/suggest, case-sensitive (as every check uses it): the first of the
  * closest options (Levenshtein distance < 3), or NULL when none is close
  * enough or one equals v. */

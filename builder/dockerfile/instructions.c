@@ -12,6 +12,7 @@
 
 #include "dockerfile_internal.h"
 #include "instructions.h"
+#include "checks.h"
 #include "../../base/cleanup.h"
 #include "../../base/xalloc.h"
 #include "../../base/banned.h"
@@ -614,28 +615,6 @@ static int dispatch(struct req *r, int kind)
     return 0;
 }
 
-static size_t levenshtein(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return (size_t)-1;
-    size_t row[65];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t prev = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cur = row[j];
-            size_t sub = prev + (a[i - 1] != b[j - 1]);
-            size_t del = row[j] + 1, ins = row[j - 1] + 1;
-            row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-            prev = cur;
-        }
-    }
-    return row[lb];
-}
-
 /* BuildKit's suggest.WrapError: " (did you mean COPY?)" for a near miss. */
 static void suggestion(const char *cmd, char *out, size_t sz)
 {
@@ -643,7 +622,7 @@ static void suggestion(const char *cmd, char *out, size_t sz)
     const char *match = NULL;
     out[0] = 0;
     for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
-        size_t d = levenshtein(cmd, kind_names[i]);
+        size_t d = bld_check_distance(cmd, kind_names[i]);
         if (d < best)
             best = d, match = kind_names[i];
     }
