@@ -320,6 +320,9 @@ CURLcode reg_perform_once(struct oci_registry *r, struct xfer *x, const char *ur
     x->skip = 0;
     x->started = false;
     curl_easy_setopt(h, CURLOPT_URL, url);
+    /* URLs come from the registry (upload and redirect Locations, token
+     * realms): never let one be a local file or another protocol */
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_SHARE, r->share);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);

@@ -97,6 +97,18 @@ test_expect_success FR 'a blob whose bytes do not match its digest is rejected a
 	test_exit_code 1 cbuild --root $TRASH/s5 push -q $TLS $P/bb/busybox:src $P/x/y:1 2>err2
 '
 
+test_expect_success FR 'a registry cannot point an upload or a download at a local file' '
+	echo "[{\"id\":\"fu\",\"method\":\"POST\",\"path\":\"/v2/evil/up/blobs/uploads\",\"action\":\"status\",\"status\":202,\"times\":-1,\"headers\":{\"Location\":\"file://$TRASH/written-by-push\"}}]" >$PRULES &&
+	test_must_fail cbuild push -q $TLS $P/bb/busybox:src $P/evil/up:1 2>err &&
+	test ! -e "$TRASH/written-by-push" &&
+	test_grep "file" err &&
+	echo secret >"$TRASH/local-secret" &&
+	echo "[{\"id\":\"fd\",\"method\":\"GET\",\"path\":\"/v2/bb/busybox/manifests/src\",\"action\":\"status\",\"status\":307,\"times\":-1,\"headers\":{\"Location\":\"file://$TRASH/local-secret\"}}]" >$PRULES &&
+	test_must_fail cbuild --root $TRASH/s-file pull -q $TLS $P/bb/busybox:src 2>err2 &&
+	test_grep "file" err2 &&
+	echo "[]" >$PRULES
+'
+
 test_expect_success FR 'chunked upload honours OCI-Chunk-Min-Length' '
 	echo "[]" >$PRULES &&
 	cbuild push -q $TLS --chunk-size 65536 --mount-from $P/none/x $P/bb/busybox:src $P/chunk/img:1 >out &&
