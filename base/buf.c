@@ -1,4 +1,5 @@
 /* buf.c - the bounded growing buffer. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +54,8 @@ static int grow(struct cb_buf *b, size_t extra, struct cb_err **err)
         size_t n = b->alloc ? b->alloc : 64;
         while (n < need)
             n *= 2;
-        if (n > b->limit + 1)
-            n = b->limit + 1;
+        if (b->limit < SIZE_MAX && n > b->limit + 1)
+            n = b->limit + 1; /* SIZE_MAX means no limit: + 1 would wrap */
         b->data = xrealloc(b->data, n);
         b->alloc = n;
     }

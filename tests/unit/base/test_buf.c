@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "harness.h"
@@ -37,6 +38,20 @@ TEST(buf_limit_overflow_is_refused)
     cb_buf_init(&b, 16);
     ASSERT_OK(cb_buf_adds(&b, "xy", NULL), (struct cb_err *)NULL);
     ASSERT_INT_EQ(cb_buf_add(&b, "z", (size_t)-1, NULL), -CB_EINVAL);
+    cb_buf_release(&b);
+}
+
+TEST(buf_without_a_limit_grows)
+{
+    struct cb_buf b;
+    char big[300];
+    memset(big, 'x', sizeof(big));
+    cb_buf_init(&b, SIZE_MAX);
+    ASSERT_OK(cb_buf_add(&b, "abc", 3, NULL), (struct cb_err *)NULL);
+    ASSERT_OK(cb_buf_add(&b, big, sizeof(big), NULL), (struct cb_err *)NULL);
+    ASSERT_INT_EQ(b.len, 303);
+    ASSERT(b.alloc > 303);
+    ASSERT_MEM_EQ(b.data, "abcxxx", 6);
     cb_buf_release(&b);
 }
 
