@@ -120,6 +120,9 @@ ssize_t oci_decompressor_read(struct oci_decompressor *d, void *buf, size_t len,
 struct oci_source oci_decompressor_source(struct oci_decompressor *d);
 /* The detected format (known after the first read). */
 enum oci_compression oci_decompressor_format(const struct oci_decompressor *d);
+/* Do not hash the input (before the first read): for readers of blobs
+ * whose digest is already known good; input_digest may not be called then. */
+void oci_decompressor_no_digest(struct oci_decompressor *d);
 /* Digest and size of the compressed bytes consumed so far; call after the
  * last read returned 0 for the whole blob's digest. */
 void oci_decompressor_input_digest(struct oci_decompressor *d, struct oci_digest *out,

@@ -45,7 +45,8 @@ static int fill(struct oci_decompressor *d, struct cb_err **err)
         return (int)n;
     if (n == 0)
         d->eof_in = true;
-    oci_hasher_update(d->h, d->ibuf + d->ilen, (size_t)n);
+    if (d->h)
+        oci_hasher_update(d->h, d->ibuf + d->ilen, (size_t)n);
     d->ilen += (size_t)n;
     d->in_size += (uint64_t)n;
     return 0;
@@ -221,9 +222,17 @@ enum oci_compression oci_decompressor_format(const struct oci_decompressor *d)
     return d->fmt;
 }
 
+void oci_decompressor_no_digest(struct oci_decompressor *d)
+{
+    CB_BUG_ON(d->in_size);
+    oci_hasher_free(d->h);
+    d->h = NULL;
+}
+
 void oci_decompressor_input_digest(struct oci_decompressor *d, struct oci_digest *out,
                                    uint64_t *size)
 {
+    CB_BUG_ON(!d->h);
     oci_hasher_final(d->h, out);
     if (size)
         *size = d->in_size;

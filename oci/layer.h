@@ -191,6 +191,8 @@ enum oci_layer_entry_type {
     OCI_ENTRY_FIFO = 'p',
 };
 
+struct oci_layer_reader;
+
 /* One tar entry; the strings are valid during the callback only. */
 struct oci_layer_entry {
     const char *path; /* as stored, e.g. "etc/.wh.passwd" */
@@ -203,14 +205,25 @@ struct oci_layer_entry {
     const char *linkname; /* symlink target or hardlink target path, or NULL */
     unsigned int rdev_major, rdev_minor;
     size_t n_xattrs;
+    struct oci_layer_reader *reader; /* for oci_layer_entry_read() */
 };
 
 typedef int (*oci_layer_entry_fn)(void *userdata, const struct oci_layer_entry *e,
                                   struct cb_err **err);
 
 /* Call fn for each entry in order; a negative return stops the walk and is
- * returned.  desc (may be NULL) is filled as for oci_layer_apply(). */
+ * returned, a positive one stops it with success.  desc (may be NULL) is
+ * filled as for oci_layer_apply() once every entry was seen; without desc
+ * nothing is hashed (a blob already verified by the store reads faster). */
 int oci_layer_list(const struct oci_source *in, oci_layer_entry_fn fn, void *userdata,
                    struct oci_layer_desc *desc, struct cb_err **err);
+/* During fn: read the next bytes of a regular file entry's content, up to
+ * len; 0 at its end.  What fn does not read is skipped. */
+ssize_t oci_layer_entry_read(const struct oci_layer_entry *e, void *buf, size_t len,
+                             struct cb_err **err);
+/* An entry's path as apply and list treat it: "./a/b/" -> "a/b", "" for the
+ * root; absolute paths and "." or ".." components are CB_EINVAL naming raw
+ * and what ("path", "hardlink target"), as apply refuses them.  Allocated. */
+char *oci_layer_entry_clean(const char *raw, const char *what, struct cb_err **err);
 
 #endif

@@ -43,7 +43,7 @@ struct dir_fixup {
 };
 
 /* The reading side shared by apply and list. */
-struct reader {
+struct oci_layer_reader {
     struct oci_decompressor *dec;
     struct oci_source dec_src;
     struct oci_hasher *tar_h;
@@ -57,7 +57,7 @@ struct applier {
     const struct oci_layer_apply_opts *o;
     int rootfd;
     bool chown_ok;
-    struct reader *r;
+    struct oci_layer_reader *r;
     char *cache_path; /* the parent directory last opened */
     int cache_fd;
     uint64_t *seen; /* hashes of paths this layer wrote (open addressing) */
@@ -71,20 +71,21 @@ struct applier {
 
 static la_ssize_t reader_read(struct archive *a, void *ud, const void **out)
 {
-    struct reader *r = ud;
+    struct oci_layer_reader *r = ud;
     ssize_t n = oci_decompressor_read(r->dec, r->buf, TAR_CHUNK, &r->cb_err);
 
     if (n < 0) {
         archive_set_error(a, EIO, "layer read failed");
         return -1;
     }
-    oci_hasher_update(r->tar_h, r->buf, (size_t)n);
+    if (r->tar_h)
+        oci_hasher_update(r->tar_h, r->buf, (size_t)n);
     r->tar_size += (uint64_t)n;
     *out = r->buf;
     return n;
 }
 
-static int reader_fail(struct reader *r, struct cb_err **err, const char *what)
+static int reader_fail(struct oci_layer_reader *r, struct cb_err **err, const char *what)
 {
     if (r->cb_err) {
         cb_err_free(*err);
@@ -94,11 +95,15 @@ static int reader_fail(struct reader *r, struct cb_err **err, const char *what)
     return cb_fail(err, CB_EIO, 0, "%s: %s", what, archive_error_string(r->a));
 }
 
-static int reader_open(struct reader *r, const struct oci_source *in, struct cb_err **err)
+static int reader_open(struct oci_layer_reader *r, const struct oci_source *in, bool digests,
+                       struct cb_err **err)
 {
-    *r = (struct reader){0};
+    *r = (struct oci_layer_reader){0};
     r->dec = oci_decompressor_new(in, err);
-    r->tar_h = oci_hasher_new();
+    if (digests)
+        r->tar_h = oci_hasher_new();
+    else
+        oci_decompressor_no_digest(r->dec);
     r->buf = xmalloc(TAR_CHUNK);
     r->a = archive_read_new();
     CB_BUG_ON(!r->a);
@@ -110,7 +115,7 @@ static int reader_open(struct reader *r, const struct oci_source *in, struct cb_
 }
 
 /* Drain what follows the tar's end marker so the digests cover the blob. */
-static int reader_finish(struct reader *r, struct oci_layer_desc *desc, uint64_t entries,
+static int reader_finish(struct oci_layer_reader *r, struct oci_layer_desc *desc, uint64_t entries,
                          struct cb_err **err)
 {
     ssize_t n;
@@ -131,7 +136,7 @@ static int reader_finish(struct reader *r, struct oci_layer_desc *desc, uint64_t
     return 0;
 }
 
-static void reader_close(struct reader *r)
+static void reader_close(struct oci_layer_reader *r)
 {
     if (r->a)
         archive_read_free(r->a);
@@ -145,7 +150,7 @@ static void reader_close(struct reader *r)
 
 /* The entry's path made relative and checked: "./a/b/" -> "a/b".  Empty
  * means the root itself.  Absolute paths and ".." are refused. */
-static char *clean_path(const char *raw, const char *what, struct cb_err **err)
+char *oci_layer_entry_clean(const char *raw, const char *what, struct cb_err **err)
 {
     const char *p = raw;
 
@@ -401,7 +406,8 @@ static int write_file(struct applier *ap, int pfd, const char *name, struct arch
 static int make_hardlink(struct applier *ap, int pfd, const char *name, struct archive_entry *e,
                          const char *entry, struct cb_err **err)
 {
-    cleanup_free char *target = clean_path(archive_entry_hardlink(e), "hardlink target", err);
+    cleanup_free char *target =
+        oci_layer_entry_clean(archive_entry_hardlink(e), "hardlink target", err);
     struct stat st;
 
     if (!target)
@@ -536,7 +542,7 @@ static int whiteout(struct applier *ap, int pfd, const char *dir, const char *ba
 static int apply_entry(struct applier *ap, struct archive_entry *e, struct cb_err **err)
 {
     const char *raw = archive_entry_pathname(e);
-    cleanup_free char *path = clean_path(raw, "path", err);
+    cleanup_free char *path = oci_layer_entry_clean(raw, "path", err);
 
     if (!path)
         return cb_err_rc(err);
@@ -614,7 +620,7 @@ int oci_layer_apply(const struct oci_source *in, const char *target,
                     struct cb_err **err)
 {
     static const struct oci_layer_apply_opts defaults = {0};
-    struct reader r;
+    struct oci_layer_reader r;
     struct applier ap = {.o = o ? o : &defaults, .cache_fd = -1, .r = &r};
     uint64_t entries = 0;
     int rc;
@@ -625,7 +631,8 @@ int oci_layer_apply(const struct oci_source *in, const char *target,
     ap.rootfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (ap.rootfd < 0)
         rc = cb_fail(err, CB_EIO, errno, "open '%s'", target);
-    else if ((rc = reader_open(&r, in, err)) >= 0 && (rc = apply_all(&ap, &entries, err)) >= 0)
+    else if ((rc = reader_open(&r, in, true, err)) >= 0 &&
+             (rc = apply_all(&ap, &entries, err)) >= 0)
         rc = reader_finish(&r, desc, entries, err);
     if (ap.rootfd >= 0)
         reader_close(&r);
@@ -646,11 +653,13 @@ int oci_layer_apply_file(const char *blob, const char *target, const struct oci_
 
 /* ---------------------------------------------------------------- list */
 
-static void fill_entry(struct archive_entry *e, struct oci_layer_entry *out)
+static void fill_entry(struct oci_layer_reader *r, struct archive_entry *e,
+                       struct oci_layer_entry *out)
 {
     mode_t t = archive_entry_filetype(e);
 
     *out = (struct oci_layer_entry){
+        .reader = r,
         .path = archive_entry_pathname(e),
         .mode = archive_entry_perm(e),
         .uid = (uid_t)archive_entry_uid(e),
@@ -675,7 +684,7 @@ static void fill_entry(struct archive_entry *e, struct oci_layer_entry *out)
     }
 }
 
-static int list_all(struct reader *r, oci_layer_entry_fn fn, void *ud, uint64_t *entries,
+static int list_all(struct oci_layer_reader *r, oci_layer_entry_fn fn, void *ud, uint64_t *entries,
                     struct cb_err **err)
 {
     struct archive_entry *e;
@@ -687,8 +696,8 @@ static int list_all(struct reader *r, oci_layer_entry_fn fn, void *ud, uint64_t 
             return 0;
         if (rc < ARCHIVE_WARN)
             return reader_fail(r, err, "read layer");
-        fill_entry(e, &le);
-        if ((rc = fn(ud, &le, err)) < 0)
+        fill_entry(r, e, &le);
+        if ((rc = fn(ud, &le, err)) != 0)
             return rc;
         (*entries)++;
     }
@@ -697,12 +706,23 @@ static int list_all(struct reader *r, oci_layer_entry_fn fn, void *ud, uint64_t 
 int oci_layer_list(const struct oci_source *in, oci_layer_entry_fn fn, void *userdata,
                    struct oci_layer_desc *desc, struct cb_err **err)
 {
-    struct reader r;
+    struct oci_layer_reader r;
     uint64_t entries = 0;
-    int rc = reader_open(&r, in, err);
+    int rc = reader_open(&r, in, desc != NULL, err);
 
-    if (rc >= 0 && (rc = list_all(&r, fn, userdata, &entries, err)) >= 0)
+    if (rc >= 0 && (rc = list_all(&r, fn, userdata, &entries, err)) == 0 && desc)
         rc = reader_finish(&r, desc, entries, err);
     reader_close(&r);
-    return rc;
+    return rc < 0 ? rc : 0;
+}
+
+ssize_t oci_layer_entry_read(const struct oci_layer_entry *e, void *buf, size_t len,
+                             struct cb_err **err)
+{
+    struct oci_layer_reader *r = e->reader;
+    la_ssize_t n = archive_read_data(r->a, buf, len);
+
+    if (n < 0)
+        return reader_fail(r, err, "read layer");
+    return n;
 }
