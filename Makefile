@@ -128,8 +128,10 @@ demo: deps
 lint:
 	@sh scripts/lint.sh $(PKG_CFLAGS)
 
+# generated files ("do not edit" at the top) follow their generator, as in lint
 format:
-	clang-format -i $(ALL_SRCS) cli/main.c $(HEADERS)
+	@for f in $(ALL_SRCS) cli/main.c $(HEADERS); do \
+		head -n 5 $$f | grep -q "do not edit" || clang-format -i $$f; done
 
 # ---------------------------------------------------------------- install
 install: cbuild
