@@ -14,6 +14,8 @@
 
 extern const struct t_case t_cases[];
 
+int t_variant;
+
 #ifndef CB_SRCDIR
 #define CB_SRCDIR "."
 #endif

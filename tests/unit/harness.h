@@ -29,6 +29,23 @@ struct t_case {
 
 #define TEST(name) void test_##name(struct t_ctx *t_)
 
+/* A test registered twice: as name with t_variant 0, and as name_variant
+ * with t_variant 1 (e.g. the same checks over two backends). */
+extern int t_variant;
+#define TEST2(name, variant)                                                                       \
+    static void t2_##name(struct t_ctx *t_);                                                       \
+    void test_##name(struct t_ctx *t_)                                                             \
+    {                                                                                              \
+        t_variant = 0;                                                                             \
+        t2_##name(t_);                                                                             \
+    }                                                                                              \
+    void test_##name##_##variant(struct t_ctx *t_)                                                 \
+    {                                                                                              \
+        t_variant = 1;                                                                             \
+        t2_##name(t_);                                                                             \
+    }                                                                                              \
+    static void t2_##name(struct t_ctx *t_)
+
 void t_fail(struct t_ctx *t, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* The source tree's root (for tests/data). */
