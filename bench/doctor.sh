@@ -5,9 +5,15 @@
 # mtimes): a busybox-less rootfs with /etc/passwd, a user "app" whose home
 # holds a 20,000-file tree (the ownership walk), a Python user base and 480 MB
 # of incompressible data files in /opt/data, made into one gzip layer with
-# `cbuild debug mkimage` and put in a scratch store.  Timed:
-#   cold  the first doctor: the layer is unpacked into the store's layer cache
-#   warm  later runs: the union view over the cached layer (median of 5)
+# `cbuild debug mkimage` and put in a scratch store.  Timed, medians of 5:
+#   blob      the layer was never unpacked (a pulled or loaded image): the
+#             doctor reads it from its blob into memory, the store untouched
+#   disk      the same with the blob's pages dropped from the page cache
+#             (root only; skipped otherwise)
+#   unpacked  the layer is in the store's layer cache (an image that was
+#             built on, or fixed up): the union view over the directory
+#   peer      `tar -xzf` of the same blob into an empty directory: the least
+#             any checker that unpacks the image first must spend
 # Env: CBUILD (default ./cbuild), BENCH_DIR (default a temp dir, removed).
 set -eu
 CBUILD=${CBUILD:-$(pwd)/cbuild}
@@ -59,21 +65,42 @@ fi
 size=$(du -sm "$CBUILD_ROOT/oci/blobs" | cut -f1)
 echo "image: $(du -sm "$dir/rootfs" | cut -f1) MB rootfs, $size MB blobs, $(find "$dir/rootfs" | wc -l) entries"
 
-t0=$(now)
-"$CBUILD" doctor bench-doctor >"$dir/out" || { cat "$dir/out"; exit 1; }
-t1=$(now)
-echo "cold (unpack into the layer cache + checks): $(ms "$t0" "$t1") ms"
-: >"$dir/warm"
-for i in 1 2 3 4 5; do
-	t0=$(now)
-	"$CBUILD" doctor bench-doctor >"$dir/out"
-	t1=$(now)
-	ms "$t0" "$t1" >>"$dir/warm"
-	echo >>"$dir/warm"
-done
-echo "warm (checks over the cached layer), median of 5: $(sort -n "$dir/warm" | sed -n 3p) ms"
-if [ -s "$dir/out" ]; then
-	echo "unexpected findings:"
-	cat "$dir/out"
-	exit 1
+# median of 5 runs of "$@" in ms; the output of the last run in $dir/out
+median() {
+	: >"$dir/times"
+	for i in 1 2 3 4 5; do
+		[ -z "${DROP:-}" ] || { sync; echo 3 >/proc/sys/vm/drop_caches; }
+		t0=$(now)
+		"$@" >"$dir/out" || { cat "$dir/out"; exit 1; }
+		t1=$(now)
+		ms "$t0" "$t1" >>"$dir/times"
+		echo >>"$dir/times"
+	done
+	sort -n "$dir/times" | sed -n 3p
+}
+check_quiet() {
+	if [ -s "$dir/out" ]; then
+		echo "unexpected findings:"
+		cat "$dir/out"
+		exit 1
+	fi
+}
+blob=$CBUILD_ROOT/oci/blobs/sha256/$(ls -S "$CBUILD_ROOT/oci/blobs/sha256" | head -1)
+
+t_blob=$(median "$CBUILD" doctor bench-doctor)
+check_quiet
+test -z "$(ls "$CBUILD_ROOT/layers" 2>/dev/null)" || { echo "the doctor unpacked a layer"; exit 1; }
+echo "blob (layer read from its blob, store untouched): $t_blob ms"
+if [ "$(id -u)" = 0 ] && [ -w /proc/sys/vm/drop_caches ]; then
+	t_disk=$(DROP=1 median "$CBUILD" doctor bench-doctor)
+	echo "disk (the same, page cache dropped first): $t_disk ms"
 fi
+rm -rf "$dir/x"
+t_peer=$(median sh -c "rm -rf '$dir/x' && mkdir '$dir/x' && tar -xzf '$blob' -C '$dir/x'")
+rm -rf "$dir/x"
+echo "peer (tar -xzf of the blob): $t_peer ms"
+"$CBUILD" doctor --fixup=all -t bench-doctor-fixed bench-doctor >/dev/null 2>&1
+t_unp=$(median "$CBUILD" doctor bench-doctor)
+check_quiet
+echo "unpacked (the layer in the store's layer cache): $t_unp ms"
+echo "$t_blob $t_peer" | awk '{printf "ratio: doctor from the blob / tar -xzf = %.2f (goal: doctor under 2000 ms)\n", $1 / $2}'

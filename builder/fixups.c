@@ -33,7 +33,7 @@ static int commit_dir(struct bld_solver *s, struct bld_state *st, const char *di
 int bld_fixups_apply(struct bld_solver *s, struct bld_state *st, struct cb_err **err)
 {
     cleanup_rootfs struct bld_rootfs *fs =
-        bld_rootfs_open_image(s->store, st->layers, st->n_layers, &st->img, err);
+        bld_rootfs_open_image(s->store, st->layers, st->n_layers, &st->img, BLD_ROOTFS_UNPACK, err);
     cleanup_fixup_plan struct bld_fixup_plan plan;
     char *tmp = NULL;
     int rc;

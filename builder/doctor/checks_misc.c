@@ -183,69 +183,38 @@ static bool dev_value(const char *v)
                  strstr(v, "[::1]"));
 }
 
-static void scan_file(struct scan *s, int dfd, const char *name, const char *path)
+static int scan_file(void *userdata, const char *path, const void *data, size_t len,
+                     struct cb_err **err)
 {
-    cleanup_close int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    cleanup_buf struct cb_buf b = {0};
-    cleanup_err struct cb_err *e = NULL;
+    struct scan *s = userdata;
 
-    cb_buf_init(&b, SCAN_FILE_MAX);
-    if (fd < 0 || cb_read_all(fd, &b, &e) < 0 || memchr(b.data, 0, b.len < 8000 ? b.len : 8000))
-        return;
+    (void)err;
+    if (memchr(data, 0, len < 8000 ? len : 8000))
+        return 0; /* binary */
     for (size_t i = 0; i < s->n; i++)
-        if (memmem(b.data, b.len, s->args[i]->default_value, strlen(s->args[i]->default_value)) &&
+        if (memmem(data, len, s->args[i]->default_value, strlen(s->args[i]->default_value)) &&
             cb_strv_find(&s->hits[i], path) < 0)
             cb_strv_push(&s->hits[i], path);
-}
-
-static void scan_dir(struct scan *s, int dfd, const char *prefix, int depth)
-{
-    cleanup_dir DIR *d = NULL;
-    struct dirent *de;
-    int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-    if (fd < 0 || depth > 64 || !(d = fdopendir(fd))) {
-        if (fd >= 0)
-            close(fd);
-        return;
-    }
-    while ((de = readdir(d))) {
-        cleanup_free char *path = xasprintf("%s/%s", prefix, de->d_name);
-        struct stat st;
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        if (S_ISREG(st.st_mode) && (size_t)st.st_size <= SCAN_FILE_MAX) {
-            scan_file(s, dirfd(d), de->d_name, path);
-        } else if (S_ISDIR(st.st_mode)) {
-            cleanup_close int sub =
-                openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub >= 0)
-                scan_dir(s, sub, path, depth + 1);
-        }
-    }
+    return 0;
 }
 
 int doc_check_args(struct doc_facts *f, const struct bld_doctor_opts *o, struct bld_findings *out,
                    struct cb_err **err)
 {
     struct scan s = {.n = 0};
+    int r = 0;
 
     for (size_t i = 0; i < o->n_args && s.n < 32; i++)
         if (!o->args[i].overridden && dev_value(o->args[i].default_value)) {
             cb_strv_init(&s.hits[s.n]);
             s.args[s.n++] = &o->args[i];
         }
-    for (size_t i = 0; s.n && i < o->n_stage_layers; i++) {
-        const char *dir = bld_rootfs_layer_dir_peek(f->fs, o->stage_layers[i]);
-        cleanup_close int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-        if (fd >= 0)
-            scan_dir(&s, fd, "", 0);
-    }
+    for (size_t i = 0; s.n && r >= 0 && i < o->n_stage_layers; i++)
+        r = bld_rootfs_layer_files(f->fs, o->stage_layers[i], SCAN_FILE_MAX, scan_file, &s, err);
     for (size_t i = 0; i < s.n; i++) {
         cleanup_free char *files = doc_join(&s.hits[i], 10), *fix = NULL;
         struct bld_finding *x;
-        if (s.hits[i].n) {
+        if (r >= 0 && s.hits[i].n) {
             fix = xasprintf("pass the production value: --build-arg %s=..., or read it at run "
                             "time instead of baking it in",
                             s.args[i]->name);
@@ -260,5 +229,5 @@ int doc_check_args(struct doc_facts *f, const struct bld_doctor_opts *o, struct 
         }
         cb_strv_release(&s.hits[i]);
     }
-    return 0;
+    return r < 0 ? cb_wrap(err, "scan the final stage's files") : 0;
 }

@@ -305,7 +305,7 @@ int bld_doctor_image(struct oci_store *s, const char *name, const struct bld_doc
 
     if (oci_store_get_image(s, name, NULL, NULL, &m, &img, err) < 0)
         return cb_err_rc(err);
-    fs = bld_rootfs_open_image(s, m.layers, m.n_layers, &img, err);
+    fs = bld_rootfs_open_image(s, m.layers, m.n_layers, &img, 0, err);
     if (!fs)
         return cb_wrap(err, "open '%s'", name);
     return bld_doctor_check(&img, fs, o, out, err);

@@ -24,8 +24,8 @@
  *     bld_findings_release(&f);
  *
  * bld_doctor_image opens one view layer per image layer (the store's
- * unpacked-layer cache, which the build has filled already), so view layer
- * indexes are the manifest's layer indexes.  Over a single merged rootfs
+ * unpacked-layer cache where a layer is there, else its blob read into
+ * memory), so view layer indexes are the manifest's layer indexes.  Over a single merged rootfs
  * directory use bld_rootfs_open_dirs() and bld_doctor_check(); stage_layers
  * must then name separately opened view layers, or be left empty (the
  * build-arg check then scans nothing).
@@ -115,8 +115,8 @@ int bld_doctor_check(const struct oci_image *img, struct bld_rootfs *fs,
                      const struct bld_doctor_opts *o, struct bld_findings *out,
                      struct cb_err **err);
 
-/* `cbuild doctor IMAGE`: open the image in the store (its layers unpacked
- * into the store's layer cache when needed) and run the checks. */
+/* `cbuild doctor IMAGE`: open the image in the store (bld_rootfs_open_image:
+ * nothing is unpacked or written) and run the checks. */
 int bld_doctor_image(struct oci_store *s, const char *name, const struct bld_doctor_opts *o,
                      struct bld_findings *out, struct cb_err **err);
 

@@ -302,7 +302,7 @@ int bld_fixup_image(struct oci_store *s, const char *src, unsigned which, const 
     bld_fixup_plan_init(&p);
     if (oci_store_get_image(s, src, NULL, &mdesc, &m, &img, err) < 0)
         return cb_err_rc(err);
-    fs = bld_rootfs_open_image(s, m.layers, m.n_layers, &img, err);
+    fs = bld_rootfs_open_image(s, m.layers, m.n_layers, &img, BLD_ROOTFS_UNPACK, err);
     r = fs ? bld_fixup_plan(&img, fs, which, &p, err) : cb_err_rc(err);
     if (r >= 0)
         r = p.changed ? commit_image(s, &p, fs, &m, &img, dst, err)

@@ -1,22 +1,28 @@
-/* rootfs.c - the union view of unpacked layers (see rootfs.h): name lookup
- * with whiteouts and opaque directories, symlink resolution inside the view,
- * merged directory listings and a tree walk. */
+/* rootfs.c - the union view of layers (see rootfs.h): name lookup with
+ * whiteouts and opaque directories, symlink resolution inside the view,
+ * merged directory listings and a tree walk.  A layer is a directory or a
+ * blob read into memory (layerindex.h); the few primitives below are the
+ * only code that knows which. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "rootfs.h"
+#include "layerindex.h"
 #include "../../base/cleanup.h"
 #include "../../base/fsutil.h"
+#include "../../base/parallel.h"
 #include "../../base/xalloc.h"
 #include "../../oci/layer.h"
+#include "../../oci/layout.h"
 #include "../../oci/store.h"
 #include "../../oci/tarw.h"
 #include "../../base/banned.h"
@@ -24,10 +30,18 @@
 #define MAX_LINKS 40
 
 struct bld_rootfs {
-    char **dirs;
-    int *fds;
+    char **dirs;                    /* a layer directory, or NULL */
+    int *fds;                       /* its fd, or -1 */
+    struct bld_layer_index **index; /* or the layer in memory */
     size_t n;
     bool rootless; /* opened by non-root: no owner xattr means 0:0 */
+};
+
+/* What a layer holds at a path: st for a directory layer, ent for a layer
+ * in memory. */
+struct probe {
+    struct stat st;
+    const struct bld_layer_ent *ent;
 };
 
 /* An entry found in the view: the layer it comes from (top) and the lowest
@@ -35,45 +49,104 @@ struct bld_rootfs {
 struct node {
     int top;
     int floor;
-    struct stat st;
+    mode_t mode;
+    struct probe p;
 };
 
-struct bld_rootfs *bld_rootfs_open_dirs(const char *const *dirs, size_t n, struct cb_err **err)
+static struct bld_rootfs *rootfs_new(size_t n)
 {
     struct bld_rootfs *fs = xcalloc(1, sizeof(*fs));
 
     fs->dirs = xcalloc(n + 1, sizeof(*fs->dirs));
     fs->fds = xcalloc(n + 1, sizeof(*fs->fds));
+    fs->index = xcalloc(n + 1, sizeof(*fs->index));
     fs->rootless = geteuid() != 0;
-    for (size_t i = 0; i < n; i++) {
-        fs->fds[i] = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fs->fds[i] < 0) {
-            cb_fail(err, CB_EIO, errno, "open layer directory '%s'", dirs[i]);
-            bld_rootfs_free(fs);
-            return NULL;
-        }
-        fs->dirs[i] = xstrdup(dirs[i]);
-        fs->n++;
-    }
+    for (size_t i = 0; i <= n; i++)
+        fs->fds[i] = -1;
+    fs->n = n;
     return fs;
 }
 
-struct bld_rootfs *bld_rootfs_open_image(struct oci_store *s, const struct oci_descriptor *layers,
-                                         size_t n, const struct oci_image *img, struct cb_err **err)
+static int open_dir(struct bld_rootfs *fs, size_t i, const char *dir, struct cb_err **err)
 {
-    cleanup_strv_s struct cb_strv dirs = CB_STRV_INIT;
+    fs->fds[i] = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fs->fds[i] < 0)
+        return cb_fail(err, CB_EIO, errno, "open layer directory '%s'", dir);
+    fs->dirs[i] = xstrdup(dir);
+    return 0;
+}
+
+struct bld_rootfs *bld_rootfs_open_dirs(const char *const *dirs, size_t n, struct cb_err **err)
+{
+    struct bld_rootfs *fs = rootfs_new(n);
+
+    for (size_t i = 0; i < n; i++)
+        if (open_dir(fs, i, dirs[i], err) < 0) {
+            bld_rootfs_free(fs);
+            return NULL;
+        }
+    return fs;
+}
+
+struct bld_rootfs *bld_rootfs_open_blobs(const char *const *blobs, size_t n, struct cb_err **err)
+{
+    struct bld_rootfs *fs = rootfs_new(n);
+
+    for (size_t i = 0; i < n; i++)
+        if (!(fs->index[i] = bld_layer_index_load(blobs[i], err))) {
+            bld_rootfs_free(fs);
+            return NULL;
+        }
+    return fs;
+}
+
+struct opener {
+    struct bld_rootfs *fs;
+    struct oci_store *s;
+    const struct oci_descriptor *layers;
+    const struct oci_image *img;
+    unsigned flags;
+};
+
+/* Layer i from the layer cache when it is unpacked there (or must be),
+ * else read from its blob. */
+static int open_layer(void *userdata, size_t i, struct cb_err **err)
+{
+    struct opener *op = userdata;
+    cleanup_free char *dir = oci_store_layer_dir(op->s, &op->img->diff_ids[i]), *blob = NULL;
+
+    if (op->flags & BLD_ROOTFS_UNPACK) {
+        free(TAKE_PTR(dir));
+        if (oci_store_layer_ensure(op->s, &op->layers[i], &op->img->diff_ids[i], &dir, err) < 0)
+            return cb_wrap(err, "unpack layer %zu", i + 1);
+    }
+    if (cb_path_exists(dir))
+        return open_dir(op->fs, i, dir, err);
+    blob = oci_layout_blob_path(oci_store_layout_peek(op->s), &op->layers[i].digest);
+    if (!cb_path_exists(blob))
+        return cb_fail(err, CB_ENOTFOUND, 0, "layer %zu: blob '%s' is not in the store", i + 1,
+                       oci_digest_fmt(&op->layers[i].digest, (char[OCI_DIGEST_STR_MAX]){0}));
+    op->fs->index[i] = bld_layer_index_load(blob, err);
+    return op->fs->index[i] ? 0 : cb_wrap(err, "read layer %zu", i + 1);
+}
+
+struct bld_rootfs *bld_rootfs_open_image(struct oci_store *s, const struct oci_descriptor *layers,
+                                         size_t n, const struct oci_image *img, unsigned flags,
+                                         struct cb_err **err)
+{
+    struct opener op = {NULL, s, layers, img, flags};
 
     if (n != img->n_diff_ids)
         return cb_fail(err, CB_EINVAL, 0, "the manifest has %zu layers, the config %zu", n,
                        img->n_diff_ids),
                NULL;
-    for (size_t i = 0; i < n; i++) {
-        char *dir = NULL;
-        if (oci_store_layer_ensure(s, &layers[i], &img->diff_ids[i], &dir, err) < 0)
-            return cb_wrap(err, "unpack layer %zu", i + 1), NULL;
-        cb_strv_push_take(&dirs, dir);
+    op.fs = rootfs_new(n);
+    /* each blob is one decompression on one thread: two at a time */
+    if (cb_parallel(n, 2, open_layer, &op, err) < 0) {
+        bld_rootfs_free(op.fs);
+        return NULL;
     }
-    return bld_rootfs_open_dirs((const char *const *)dirs.v, dirs.n, err);
+    return op.fs;
 }
 
 void bld_rootfs_free(struct bld_rootfs *fs)
@@ -81,11 +154,14 @@ void bld_rootfs_free(struct bld_rootfs *fs)
     if (!fs)
         return;
     for (size_t i = 0; i < fs->n; i++) {
-        close(fs->fds[i]);
+        if (fs->fds[i] >= 0)
+            close(fs->fds[i]);
         free(fs->dirs[i]);
+        bld_layer_index_free(fs->index[i]);
     }
     free(fs->dirs);
     free(fs->fds);
+    free(fs->index);
     free(fs);
 }
 
@@ -94,41 +170,35 @@ size_t bld_rootfs_n_layers(const struct bld_rootfs *fs)
     return fs->n;
 }
 
-const char *bld_rootfs_layer_dir_peek(const struct bld_rootfs *fs, size_t i)
+/* ---------------------------------------------------------------- one layer */
+
+/* Whether layer l holds rel ("a/b", "." for its root). */
+static bool probe(struct bld_rootfs *fs, int l, const char *rel, struct probe *p)
 {
-    return i < fs->n ? fs->dirs[i] : NULL;
-}
-
-/* ---------------------------------------------------------------- owners */
-
-static void fill_stat(struct bld_rootfs *fs, const struct node *nd, const char *rel,
-                      struct bld_rootfs_stat *out)
-{
-    cleanup_free char *full = cb_path_join(fs->dirs[nd->top], rel);
-    unsigned char v[64];
-    ssize_t len = lgetxattr(full, OCI_LAYER_OWNER_XATTR, v, sizeof(v));
-
-    out->mode = nd->st.st_mode;
-    out->uid = nd->st.st_uid;
-    out->gid = nd->st.st_gid;
-    out->size = nd->st.st_size;
-    out->mtime = nd->st.st_mtim.tv_sec;
-    out->layer = (size_t)nd->top;
-    if (len < 0 || oci_owner_xattr_decode(v, (size_t)len, &out->uid, &out->gid) < 0) {
-        if (fs->rootless && out->uid == geteuid())
-            out->uid = out->gid = 0;
+    if (fs->index[l]) {
+        p->ent = bld_layer_index_get(fs->index[l], rel);
+        return p->ent != NULL;
     }
+    p->ent = NULL;
+    return fstatat(fs->fds[l], rel, &p->st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-/* ---------------------------------------------------------------- lookup */
-
-static bool is_whiteout(const struct stat *st)
+static mode_t probe_mode(const struct probe *p)
 {
-    return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+    return p->ent ? p->ent->mode : p->st.st_mode;
 }
 
-static bool is_opaque(struct bld_rootfs *fs, int layer, const char *rel)
+static bool is_whiteout(const struct probe *p)
 {
+    if (p->ent)
+        return p->ent->whiteout;
+    return S_ISCHR(p->st.st_mode) && p->st.st_rdev == makedev(0, 0);
+}
+
+static bool is_opaque(struct bld_rootfs *fs, int layer, const char *rel, const struct probe *p)
+{
+    if (p->ent)
+        return p->ent->opaque;
     cleanup_free char *full = cb_path_join(fs->dirs[layer], rel);
     char v[4];
     ssize_t n = lgetxattr(full, "trusted.overlay.opaque", v, sizeof(v));
@@ -137,27 +207,72 @@ static bool is_opaque(struct bld_rootfs *fs, int layer, const char *rel)
     return n == 1 && v[0] == 'y';
 }
 
+static void fill_stat(struct bld_rootfs *fs, const struct node *nd, const char *rel,
+                      struct bld_rootfs_stat *out)
+{
+    const struct bld_layer_ent *e = nd->p.ent;
+
+    out->mode = nd->mode;
+    out->layer = (size_t)nd->top;
+    if (e) {
+        out->uid = e->uid;
+        out->gid = e->gid;
+        out->size = e->size;
+        out->mtime = e->mtime;
+        return;
+    }
+    cleanup_free char *full = cb_path_join(fs->dirs[nd->top], rel);
+    unsigned char v[64];
+    ssize_t len = lgetxattr(full, OCI_LAYER_OWNER_XATTR, v, sizeof(v));
+
+    out->uid = nd->p.st.st_uid;
+    out->gid = nd->p.st.st_gid;
+    out->size = nd->p.st.st_size;
+    out->mtime = nd->p.st.st_mtim.tv_sec;
+    if (len < 0 || oci_owner_xattr_decode(v, (size_t)len, &out->uid, &out->gid) < 0) {
+        if (fs->rootless && out->uid == geteuid())
+            out->uid = out->gid = 0;
+    }
+}
+
+static char *read_link(struct bld_rootfs *fs, const struct node *nd, const char *rel)
+{
+    char buf[PATH_MAX];
+    ssize_t n;
+
+    if (nd->p.ent)
+        return S_ISLNK(nd->p.ent->mode) ? xstrdup(nd->p.ent->link) : NULL;
+    n = readlinkat(fs->fds[nd->top], rel, buf, sizeof(buf) - 1);
+    if (n < 0)
+        return NULL;
+    buf[n] = 0;
+    return xstrdup(buf);
+}
+
+/* ---------------------------------------------------------------- lookup */
+
 /* Find rel (a child of a directory visible in layers [floor, top]). */
 static bool lookup(struct bld_rootfs *fs, const char *rel, int top, int floor, struct node *out)
 {
-    struct stat st;
+    struct probe p;
     int l = top;
 
     for (; l >= floor; l--)
-        if (fstatat(fs->fds[l], rel, &out->st, AT_SYMLINK_NOFOLLOW) == 0)
+        if (probe(fs, l, rel, &out->p))
             break;
-    if (l < floor || is_whiteout(&out->st))
+    if (l < floor || is_whiteout(&out->p))
         return false;
     out->top = out->floor = l;
-    if (!S_ISDIR(out->st.st_mode) || is_opaque(fs, l, rel))
+    out->mode = probe_mode(&out->p);
+    if (!S_ISDIR(out->mode) || is_opaque(fs, l, rel, &out->p))
         return true;
     for (l--; l >= floor; l--) {
-        if (fstatat(fs->fds[l], rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        if (!probe(fs, l, rel, &p))
             continue;
-        if (!S_ISDIR(st.st_mode))
+        if (!S_ISDIR(probe_mode(&p)))
             break;
         out->floor = l;
-        if (is_opaque(fs, l, rel))
+        if (is_opaque(fs, l, rel, &p))
             break;
     }
     return true;
@@ -168,9 +283,9 @@ static void root_node(struct bld_rootfs *fs, struct node *out)
     memset(out, 0, sizeof(*out));
     out->top = (int)fs->n - 1;
     out->floor = 0;
-    out->st.st_mode = S_IFDIR | 0755;
-    if (fs->n)
-        fstat(fs->fds[fs->n - 1], &out->st);
+    out->mode = S_IFDIR | 0755;
+    if (fs->n && probe(fs, out->top, ".", &out->p))
+        out->mode = probe_mode(&out->p);
 }
 
 struct walker {
@@ -178,16 +293,6 @@ struct walker {
     size_t depth;
     struct node stack[256]; /* stack[i]: node of the i-th component */
 };
-
-static char *read_link(struct bld_rootfs *fs, const struct node *nd, const char *rel)
-{
-    char buf[PATH_MAX];
-    ssize_t n = readlinkat(fs->fds[nd->top], rel, buf, sizeof(buf) - 1);
-    if (n < 0)
-        return NULL;
-    buf[n] = 0;
-    return xstrdup(buf);
-}
 
 static void walker_pop(struct walker *w)
 {
@@ -232,14 +337,14 @@ static int resolve(struct bld_rootfs *fs, const char *path, bool follow, struct 
             root_node(fs, &root);
             parent = &root;
         }
-        if (!S_ISDIR(parent->st.st_mode) || w->depth + 1 >= sizeof(w->stack) / sizeof(w->stack[0]))
+        if (!S_ISDIR(parent->mode) || w->depth + 1 >= sizeof(w->stack) / sizeof(w->stack[0]))
             return -1;
         if ((size_t)snprintf(rel, sizeof(rel), "%s%s%.*s", w->cur, *w->cur ? "/" : "", (int)len,
                              p) >= sizeof(rel))
             return -1;
         if (!lookup(fs, rel, parent->top, parent->floor, &nd))
             return -1;
-        if (S_ISLNK(nd.st.st_mode) && (*next || follow)) {
+        if (S_ISLNK(nd.mode) && (*next || follow)) {
             cleanup_free char *target = read_link(fs, &nd, rel);
             char *joined;
             if (!target || ++links > MAX_LINKS)
@@ -289,6 +394,30 @@ bool bld_rootfs_exists(struct bld_rootfs *fs, const char *path)
     return resolve(fs, path, true, w, &nd) == 0;
 }
 
+/* The content of the file nd (at rel) in a layer held in memory: a memfd. */
+static int memfd_of(struct bld_rootfs *fs, const struct node *nd, const char *path,
+                    struct cb_err **err)
+{
+    cleanup_buf struct cb_buf b = {0};
+    int fd;
+
+    cb_buf_init(&b, (size_t)nd->p.ent->size);
+    if (bld_layer_index_read(fs->index[nd->top], nd->p.ent, 0, &b, err) < 0)
+        return cb_wrap(err, "read '%s'", path);
+    fd = memfd_create("cbuild-layer-file", MFD_CLOEXEC);
+    if (fd < 0)
+        return cb_fail(err, CB_EIO, errno, "memfd_create");
+    if (cb_write_all(fd, b.data, b.len, err) < 0) {
+        close(fd);
+        return cb_wrap(err, "copy '%s' out of the layer", path);
+    }
+    if (lseek(fd, 0, SEEK_SET) < 0) {
+        close(fd);
+        return cb_fail(err, CB_EIO, errno, "copy '%s' out of the layer", path);
+    }
+    return fd;
+}
+
 int bld_rootfs_open_file(struct bld_rootfs *fs, const char *path, struct cb_err **err)
 {
     cleanup_free struct walker *w = walker_new();
@@ -297,8 +426,10 @@ int bld_rootfs_open_file(struct bld_rootfs *fs, const char *path, struct cb_err 
 
     if (resolve(fs, path, true, w, &nd) < 0)
         return cb_fail(err, CB_ENOTFOUND, 0, "'%s' not found in the image", path);
-    if (!S_ISREG(nd.st.st_mode))
+    if (!S_ISREG(nd.mode))
         return cb_fail(err, CB_EINVAL, 0, "'%s' is not a regular file", path);
+    if (nd.p.ent)
+        return memfd_of(fs, &nd, path, err);
     fd = openat(fs->fds[nd.top], w->cur, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return cb_fail(err, CB_EIO, errno, "open '%s' in the image", path);
@@ -312,7 +443,7 @@ int bld_rootfs_readlink(struct bld_rootfs *fs, const char *path, char **out, str
 
     if (resolve(fs, path, false, w, &nd) < 0)
         return cb_fail(err, CB_ENOTFOUND, 0, "'%s' not found in the image", path);
-    if (!S_ISLNK(nd.st.st_mode) || !(*out = read_link(fs, &nd, w->cur)))
+    if (!S_ISLNK(nd.mode) || !(*out = read_link(fs, &nd, w->cur)))
         return cb_fail(err, CB_EINVAL, 0, "'%s' is not a symlink", path);
     return 0;
 }
@@ -320,11 +451,22 @@ int bld_rootfs_readlink(struct bld_rootfs *fs, const char *path, char **out, str
 int bld_rootfs_read(struct bld_rootfs *fs, const char *path, size_t max, struct cb_buf *out,
                     struct cb_err **err)
 {
-    cleanup_close int fd = bld_rootfs_open_file(fs, path, err);
+    cleanup_free struct walker *w = walker_new();
+    cleanup_close int fd = -1;
+    struct node nd;
     char buf[8192];
 
+    if (resolve(fs, path, true, w, &nd) < 0)
+        return cb_fail(err, CB_ENOTFOUND, 0, "'%s' not found in the image", path);
+    if (!S_ISREG(nd.mode))
+        return cb_fail(err, CB_EINVAL, 0, "'%s' is not a regular file", path);
+    if (nd.p.ent)
+        return bld_layer_index_read(fs->index[nd.top], nd.p.ent, max, out, err) < 0
+                   ? cb_wrap(err, "read '%s'", path)
+                   : 0;
+    fd = openat(fs->fds[nd.top], w->cur, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return fd;
+        return cb_fail(err, CB_EIO, errno, "open '%s' in the image", path);
     if (!max)
         return cb_read_all(fd, out, err) < 0 ? cb_wrap(err, "read '%s'", path) : 0;
     while (max > 0) {
@@ -357,9 +499,27 @@ static int dent_cmp(const void *a, const void *b)
     return c ? c : y->layer - x->layer; /* upper layer first */
 }
 
+static void list_index(struct bld_rootfs *fs, int l, const char *rel, struct dent **v, size_t *n,
+                       size_t *alloc)
+{
+    const struct bld_layer_ent *dir = bld_layer_index_get(fs->index[l], rel);
+
+    for (size_t i = 0; dir && S_ISDIR(dir->mode) && i < dir->n_kids; i++) {
+        XGROW(*v, *n + 1, *alloc);
+        (*v)[*n].name = xstrdup(dir->kids[i]->name);
+        (*v)[*n].layer = l;
+        (*v)[*n].hidden = dir->kids[i]->whiteout;
+        (*n)++;
+    }
+}
+
 static void list_layer(struct bld_rootfs *fs, int l, const char *rel, struct dent **v, size_t *n,
                        size_t *alloc)
 {
+    if (fs->index[l]) {
+        list_index(fs, l, rel, v, n, alloc);
+        return;
+    }
     int fd = openat(fs->fds[l], rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     struct dirent *de;
@@ -370,15 +530,15 @@ static void list_layer(struct bld_rootfs *fs, int l, const char *rel, struct den
         return;
     }
     while ((de = readdir(d))) {
-        struct stat st;
+        struct probe p = {.ent = NULL};
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
         XGROW(*v, *n + 1, *alloc);
         (*v)[*n].name = xstrdup(de->d_name);
         (*v)[*n].layer = l;
         (*v)[*n].hidden = (de->d_type == DT_CHR || de->d_type == DT_UNKNOWN) &&
-                          fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                          is_whiteout(&st);
+                          fstatat(dirfd(d), de->d_name, &p.st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                          is_whiteout(&p);
         (*n)++;
     }
 }
@@ -409,7 +569,7 @@ int bld_rootfs_list(struct bld_rootfs *fs, const char *path, struct cb_strv *nam
 
     if (resolve(fs, path, true, w, &nd) < 0)
         return cb_fail(err, CB_ENOTFOUND, 0, "'%s' not found in the image", path);
-    if (!S_ISDIR(nd.st.st_mode))
+    if (!S_ISDIR(nd.mode))
         return cb_fail(err, CB_EINVAL, 0, "'%s' is not a directory", path);
     list_node(fs, &nd, w->cur[0] ? w->cur : ".", names);
     return 0;
@@ -443,7 +603,7 @@ static int walk_dir(struct walk *wk, const struct node *dir, const char *rel, st
         r = wk->fn(wk->userdata, abs, &st, err);
         if (r < 0)
             return r;
-        if (r == 0 && S_ISDIR(nd.st.st_mode) && (r = walk_dir(wk, &nd, child, err)) < 0)
+        if (r == 0 && S_ISDIR(nd.mode) && (r = walk_dir(wk, &nd, child, err)) < 0)
             return r;
     }
     return 0;
@@ -458,7 +618,61 @@ int bld_rootfs_walk(struct bld_rootfs *fs, const char *dir, size_t max_entries,
 
     if (resolve(fs, dir, true, w, &nd) < 0)
         return cb_fail(err, CB_ENOTFOUND, 0, "'%s' not found in the image", dir);
-    if (!S_ISDIR(nd.st.st_mode))
+    if (!S_ISDIR(nd.mode))
         return 0;
     return walk_dir(&wk, &nd, w->cur, err);
+}
+
+/* ---------------------------------------------------------------- one layer's files */
+
+static int dir_files(int dfd, const char *prefix, int depth, size_t max_size, bld_layer_file_fn fn,
+                     void *userdata, struct cb_err **err)
+{
+    int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cleanup_dir DIR *d = NULL;
+    struct dirent *de;
+
+    if (fd < 0 || depth > 256 || !(d = fdopendir(fd))) {
+        if (fd >= 0)
+            close(fd);
+        return cb_fail(err, CB_EIO, errno, "read directory '%s'", *prefix ? prefix : "/");
+    }
+    while ((de = readdir(d))) {
+        cleanup_free char *path = xasprintf("%s/%s", prefix, de->d_name);
+        struct stat st;
+        int r = 0;
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            return cb_fail(err, CB_EIO, errno, "stat '%s'", path);
+        if (S_ISREG(st.st_mode) && (size_t)st.st_size <= max_size) {
+            cleanup_close int f = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+            cleanup_buf struct cb_buf b = {0};
+            cb_buf_init(&b, max_size);
+            if (f < 0)
+                return cb_fail(err, CB_EIO, errno, "open '%s'", path);
+            if (cb_read_all(f, &b, err) < 0)
+                return cb_wrap(err, "read '%s'", path);
+            r = fn(userdata, path, b.len ? b.data : "", b.len, err);
+        } else if (S_ISDIR(st.st_mode)) {
+            cleanup_close int sub =
+                openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0)
+                return cb_fail(err, CB_EIO, errno, "open '%s'", path);
+            r = dir_files(sub, path, depth + 1, max_size, fn, userdata, err);
+        }
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int bld_rootfs_layer_files(struct bld_rootfs *fs, size_t layer, size_t max_size,
+                           bld_layer_file_fn fn, void *userdata, struct cb_err **err)
+{
+    if (layer >= fs->n)
+        return cb_fail(err, CB_EINVAL, 0, "no layer %zu in the image", layer + 1);
+    if (fs->index[layer])
+        return bld_layer_index_files(fs->index[layer], max_size, fn, userdata, err);
+    return dir_files(fs->fds[layer], "", 0, max_size, fn, userdata, err);
 }

@@ -1,9 +1,11 @@
 /* rootfs.h - a read-only view of an image's filesystem as the union of its
- * unpacked layers, without copying or mounting anything.
+ * layers, without copying or mounting anything.
  *
- * The layers are directories as the store's unpacked-layer cache holds them
+ * A layer is a directory as the store's unpacked-layer cache holds them
  * (oci/layer.h OCI_APPLY_OVERLAY: a deleted path is a 0/0 char device, an
  * opaque directory carries trusted.overlay.opaque=y or user.overlay.opaque=y),
+ * or, for an image whose layer was never unpacked, its blob read into memory
+ * (layerindex.h: the same entries, owners from the tar).  Layers are
  * listed bottom first.  A single merged rootfs (a FLAT apply, or a build's
  * snapshot) is the one-layer case.  Lookups follow overlayfs' rules: the
  * topmost layer holding a name wins, a whiteout hides the name below it, a
@@ -28,6 +30,7 @@
 #include "../../base/error.h"
 #include "../../base/strv.h"
 #include "../../oci/image.h"
+#include "layerindex.h"
 
 struct oci_store;
 struct bld_rootfs;
@@ -45,11 +48,17 @@ struct bld_rootfs_stat {
 /* A view over dirs[0..n) (bottom first); the directories are opened now
  * and must stay in place while the view lives. */
 struct bld_rootfs *bld_rootfs_open_dirs(const char *const *dirs, size_t n, struct cb_err **err);
+/* A view over layer blobs[0..n) (bottom first), each read into memory. */
+struct bld_rootfs *bld_rootfs_open_blobs(const char *const *blobs, size_t n, struct cb_err **err);
+/* Unpack every layer into the store's layer cache (oci_store_layer_ensure)
+ * when it is not there yet: for callers that copy many files out. */
+#define BLD_ROOTFS_UNPACK 1u
 /* A view over an image of the store, its layers[0..n) with img's diff_ids
- * (a manifest's, or a build state's): every layer is unpacked into the
- * store's layer cache (oci_store_layer_ensure) when it is not there yet. */
+ * (a manifest's, or a build state's).  A layer already in the store's layer
+ * cache is read there; any other is read from its blob into memory, two
+ * blobs at a time, and the store is not written. */
 struct bld_rootfs *bld_rootfs_open_image(struct oci_store *s, const struct oci_descriptor *layers,
-                                         size_t n, const struct oci_image *img,
+                                         size_t n, const struct oci_image *img, unsigned flags,
                                          struct cb_err **err);
 void bld_rootfs_free(struct bld_rootfs *fs);
 static inline void bld_rootfs_freep(struct bld_rootfs **fs)
@@ -60,8 +69,10 @@ static inline void bld_rootfs_freep(struct bld_rootfs **fs)
 #define cleanup_rootfs __attribute__((cleanup(bld_rootfs_freep)))
 
 size_t bld_rootfs_n_layers(const struct bld_rootfs *fs);
-/* The directory of layer i (valid while fs lives). */
-const char *bld_rootfs_layer_dir_peek(const struct bld_rootfs *fs, size_t i);
+/* Call fn with every regular file of at most max_size bytes that layer i
+ * itself holds (not the union), with its content; path is absolute. */
+int bld_rootfs_layer_files(struct bld_rootfs *fs, size_t i, size_t max_size, bld_layer_file_fn fn,
+                           void *userdata, struct cb_err **err);
 
 /* Resolve path (absolute; relative means from "/"), following symlinks in
  * every component and, when follow is set, in the last one.  CB_ENOTFOUND

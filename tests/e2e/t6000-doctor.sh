@@ -48,6 +48,20 @@ test_expect_success ROOT,RUNTIME,BUSYBOX 'missing home: exact finding, exit 1' '
 	test "$(jq -r ".[0].evidence.home" out.json)" = /home/app
 '
 
+test_expect_success ROOT,RUNTIME,BUSYBOX 'a store that never unpacked the image: same findings, nothing unpacked' '
+	cbuild save -o home.tar home &&
+	CBUILD_ROOT=$PWD/fresh cbuild load -i home.tar -t home >/dev/null &&
+	test -z "$(ls fresh/layers 2>/dev/null)" &&
+	cbuild doctor --fixup=home home -t home-unpacked >/dev/null 2>&1 &&
+	for d in $(cbuild inspect home | jq -r ".[0].Config.rootfs.diff_ids[]" | sed s/sha256://); do
+		test -d "$CBUILD_ROOT/layers/$d" || return 1
+	done &&
+	test_exit_code 1 cbuild doctor --format json home >unpacked.json &&
+	test_exit_code 1 env CBUILD_ROOT=$PWD/fresh "$CBUILD" doctor --format json home >blobs.json &&
+	test_cmp unpacked.json blobs.json &&
+	test -z "$(ls fresh/layers 2>/dev/null)"
+'
+
 test_expect_success ROOT,RUNTIME,BUSYBOX 'the image'\''s start command fails in the trap image' '
 	test_must_fail cbuild run home
 '

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "../../../../base/fsutil.h"
+#include "../../../../base/strv.h"
 #include "../../../../base/xalloc.h"
+#include "../../../../builder/doctor/rootfs.h"
 #include "../../../../oci/image.h"
 #include "../../../../oci/layer.h"
 #include "../../../../oci/tarw.h"
@@ -95,6 +97,43 @@ static inline void td_config(struct oci_image *img, const char *user, const char
     for (; cmd && *cmd; cmd++)
         cb_strv_push(&img->config.cmd, *cmd);
     img->config.has_cmd = true;
+}
+
+static inline int td_write_fd(void *ud, const void *data, size_t len, struct cb_err **err)
+{
+    return cb_write_all(*(int *)ud, data, len, err);
+}
+
+/* The view over layer directories dirs[0..n): as directories in a test's
+ * first variant (TEST2), and in its second each written as a gzip layer blob
+ * ("DIR.blob", whiteouts and opaque markers as tar entries) and read back
+ * into memory, so every check runs over both backends. */
+static inline struct bld_rootfs *td_open(const char *const *dirs, size_t n, struct cb_err **err)
+{
+    struct oci_layer_write_opts o = {.compress = {.algo = OCI_COMPRESSION_GZIP}};
+    struct cb_strv blobs = CB_STRV_INIT;
+    struct bld_rootfs *fs = NULL;
+    size_t i;
+
+    if (!t_variant)
+        return bld_rootfs_open_dirs(dirs, n, err);
+    for (i = 0; i < n; i++) {
+        char *blob = xasprintf("%s.blob", dirs[i]);
+        int fd = open(blob, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        struct oci_sink sink = {td_write_fd, &fd};
+        struct oci_layer_desc d;
+        int r = fd < 0 ? cb_fail(err, CB_EIO, 0, "create %s", blob)
+                       : oci_layer_write_overlay(dirs[i], &o, &sink, &d, err);
+        if (fd >= 0)
+            close(fd);
+        cb_strv_push_take(&blobs, blob);
+        if (r < 0)
+            break;
+    }
+    if (i == n)
+        fs = bld_rootfs_open_blobs((const char *const *)blobs.v, n, err);
+    cb_strv_release(&blobs);
+    return fs;
 }
 
 #endif

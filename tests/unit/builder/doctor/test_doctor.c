@@ -13,7 +13,7 @@ static char *ids_of(const struct oci_image *img, const struct bld_doctor_opts *o
                     struct bld_findings *f, struct cb_err **err)
 {
     const char *dirs[] = {"r"};
-    cleanup_rootfs struct bld_rootfs *fs = bld_rootfs_open_dirs(dirs, 1, err);
+    cleanup_rootfs struct bld_rootfs *fs = td_open(dirs, 1, err);
     struct cb_buf b;
 
     bld_findings_init(f);
@@ -30,7 +30,7 @@ static const char *ev(const struct bld_findings *f, size_t i, const char *key)
     return i < f->n ? oci_map_peek(&f->v[i].evidence, key) : NULL;
 }
 
-TEST(doctor_right_image_has_no_findings)
+TEST2(doctor_right_image_has_no_findings, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     cleanup_image struct oci_image img;
@@ -45,7 +45,7 @@ TEST(doctor_right_image_has_no_findings)
     ASSERT_INT_EQ(bld_findings_status(&f, true), 0);
 }
 
-TEST(doctor_unknown_user_and_group)
+TEST2(doctor_unknown_user_and_group, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     cleanup_image struct oci_image img;
@@ -78,7 +78,7 @@ TEST(doctor_unknown_user_and_group)
     ASSERT_STR_EQ(ids, ""); /* no entry, no ENV HOME: no home to check */
 }
 
-TEST(doctor_home_missing_and_not_writable)
+TEST2(doctor_home_missing_and_not_writable, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     cleanup_image struct oci_image img;
@@ -103,7 +103,7 @@ TEST(doctor_home_missing_and_not_writable)
     ASSERT_INT_EQ(f.v[0].severity, BLD_SEV_WARN); /* a deliberate "no home" */
 }
 
-TEST(doctor_program_path_exec_and_shebang)
+TEST2(doctor_program_path_exec_and_shebang, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     cleanup_image struct oci_image img;
@@ -158,7 +158,7 @@ static void python_trap(void)
     td_own("r/home/app", 1000, 1000);
 }
 
-TEST(doctor_python_user_site_under_the_wrong_home)
+TEST2(doctor_python_user_site_under_the_wrong_home, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     cleanup_image struct oci_image img;
@@ -186,7 +186,7 @@ TEST(doctor_python_user_site_under_the_wrong_home)
     ASSERT_STR_EQ(ids, "");
 }
 
-TEST(doctor_node_npm_cache_and_typescript)
+TEST2(doctor_node_npm_cache_and_typescript, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     cleanup_image struct oci_image img;
@@ -214,7 +214,7 @@ TEST(doctor_node_npm_cache_and_typescript)
     ASSERT_STR_EQ(ids, "");
 }
 
-TEST(doctor_secrets_in_env_and_labels)
+TEST2(doctor_secrets_in_env_and_labels, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     cleanup_image struct oci_image img;
@@ -233,7 +233,7 @@ TEST(doctor_secrets_in_env_and_labels)
     ASSERT_INT_EQ(bld_findings_status(&f, true), 1);
 }
 
-TEST(doctor_build_arg_default_baked_into_stage_files)
+TEST2(doctor_build_arg_default_baked_into_stage_files, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     cleanup_image struct oci_image img;
@@ -251,7 +251,7 @@ TEST(doctor_build_arg_default_baked_into_stage_files)
     td_file("stage/app/.next/chunk.js", "fetch(\"http://localhost:8080/api\")", 0644);
     td_file("stage/app/other.js", "http://127.0.0.1", 0644);
     td_config(&img, NULL, (const char *const[]){"sh", NULL}, NULL);
-    cleanup_rootfs struct bld_rootfs *fs = bld_rootfs_open_dirs(dirs, 2, &err);
+    cleanup_rootfs struct bld_rootfs *fs = td_open(dirs, 2, &err);
     bld_findings_init(&f);
     ASSERT_OK(bld_doctor_check(&img, fs, &o, &f, &err), err);
     ASSERT_INT_EQ(f.n, 1);
@@ -296,7 +296,7 @@ static int fake_exec(void *userdata, char *const *argv, size_t argc, int *status
     return 0;
 }
 
-TEST(doctor_exec_probes_confirm_or_downgrade)
+TEST2(doctor_exec_probes_confirm_or_downgrade, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     cleanup_image struct oci_image img;

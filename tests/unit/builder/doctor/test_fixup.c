@@ -29,7 +29,7 @@ static void owner_of(const char *path, uid_t *uid, gid_t *gid)
 static char *plan_over(const char *const *dirs, size_t n, const struct oci_image *img,
                        unsigned which, struct bld_fixup_plan *p, struct cb_err **err)
 {
-    cleanup_rootfs struct bld_rootfs *fs = bld_rootfs_open_dirs(dirs, n, err);
+    cleanup_rootfs struct bld_rootfs *fs = td_open(dirs, n, err);
     struct cb_buf b;
     bld_fixup_plan_init(p);
     if (!fs || bld_fixup_plan(img, fs, which, p, err) < 0)
@@ -52,7 +52,7 @@ TEST(fixup_parse_names)
                  "unknown fixup 'bogus' (expected home, userbase, path, ownership or all)");
 }
 
-TEST(fixup_home_creates_the_home_once)
+TEST2(fixup_home_creates_the_home_once, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     cleanup_image struct oci_image img;
@@ -68,7 +68,7 @@ TEST(fixup_home_creates_the_home_once)
     ASSERT_STR_EQ(p.history, "cbuild fixup: home (home: created /home/app owned by 1000:1000, "
                              "home: HOME=/home/app)");
     td_dir("out", 0755);
-    cleanup_rootfs struct bld_rootfs *fs = bld_rootfs_open_dirs(one, 1, &err);
+    cleanup_rootfs struct bld_rootfs *fs = td_open(one, 1, &err);
     ASSERT_OK(bld_fixup_apply_to_dir(&p, fs, "out", &err), err);
     struct stat st;
     ASSERT(stat("out/home", &st) == 0 && (st.st_mode & 07777) == 0751); /* copied from the image */
@@ -85,7 +85,7 @@ TEST(fixup_home_creates_the_home_once)
     ASSERT(!p.changed && !p.history);
 }
 
-TEST(fixup_noop_on_a_right_image)
+TEST2(fixup_noop_on_a_right_image, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     cleanup_image struct oci_image img;
@@ -103,7 +103,7 @@ TEST(fixup_noop_on_a_right_image)
     ASSERT_INT_EQ(img.n_history, 0);
 }
 
-TEST(fixup_userbase_and_path_for_python)
+TEST2(fixup_userbase_and_path_for_python, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     cleanup_image struct oci_image img;
@@ -128,14 +128,14 @@ TEST(fixup_userbase_and_path_for_python)
     ASSERT_STR_EQ(img.config.env.v[1], "PYTHONUSERBASE=/home/app/.local");
     ASSERT(img.history[0].empty_layer);
     /* now the doctor is happy */
-    cleanup_rootfs struct bld_rootfs *fs = bld_rootfs_open_dirs(one, 1, &err);
+    cleanup_rootfs struct bld_rootfs *fs = td_open(one, 1, &err);
     cleanup_findings struct bld_findings f;
     bld_findings_init(&f);
     ASSERT_OK(bld_doctor_check(&img, fs, NULL, &f, &err), err);
     ASSERT_INT_EQ(f.n, 0);
 }
 
-TEST(fixup_path_only_adds_the_programs_dir)
+TEST2(fixup_path_only_adds_the_programs_dir, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     cleanup_image struct oci_image img;
@@ -150,7 +150,7 @@ TEST(fixup_path_only_adds_the_programs_dir)
     ASSERT_STR_EQ(p.env.v[0], "PATH=/srv/node_modules/.bin:/usr/local/bin:/usr/bin:/bin");
 }
 
-TEST(fixup_ownership_rewrites_root_owned_entries)
+TEST2(fixup_ownership_rewrites_root_owned_entries, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     cleanup_image struct oci_image img;
@@ -168,7 +168,7 @@ TEST(fixup_ownership_rewrites_root_owned_entries)
     cleanup_free char *notes = plan_over(one, 1, &img, BLD_FIXUP_OWNERSHIP, &p, &err);
     ASSERT_STR_EQ(notes, "ownership: chown 1000:1000 2 paths under /home/app");
     td_dir("out", 0755);
-    cleanup_rootfs struct bld_rootfs *fs = bld_rootfs_open_dirs(one, 1, &err);
+    cleanup_rootfs struct bld_rootfs *fs = td_open(one, 1, &err);
     ASSERT_OK(bld_fixup_apply_to_dir(&p, fs, "out", &err), err);
     cleanup_free char *data = t_read("out/home/app/.cache/data");
     ASSERT_STR_EQ(data, "cached bytes");

@@ -16,7 +16,7 @@ static struct bld_rootfs *open2(struct cb_err **err)
     const char *dirs[] = {"l0", "l1"};
     cb_mkdir_p("l0", 0755, NULL);
     cb_mkdir_p("l1", 0755, NULL);
-    return bld_rootfs_open_dirs(dirs, 2, err);
+    return td_open(dirs, 2, err);
 }
 
 static char *read_str(struct bld_rootfs *fs, const char *path, struct cb_err **err)
@@ -30,7 +30,7 @@ static char *read_str(struct bld_rootfs *fs, const char *path, struct cb_err **e
     return cb_buf_detach(&b, NULL);
 }
 
-TEST(rootfs_upper_layer_wins)
+TEST2(rootfs_upper_layer_wins, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     td_file("l0/etc/a", "lower", 0644);
@@ -47,7 +47,7 @@ TEST(rootfs_upper_layer_wins)
     ASSERT_INT_EQ(st.layer, 1);
 }
 
-TEST(rootfs_whiteout_hides_lower)
+TEST2(rootfs_whiteout_hides_lower, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     cleanup_strv_s struct cb_strv names = CB_STRV_INIT;
@@ -63,7 +63,7 @@ TEST(rootfs_whiteout_hides_lower)
     ASSERT_STR_EQ(names.v[0], "kept");
 }
 
-TEST(rootfs_opaque_dir_hides_lower_contents)
+TEST2(rootfs_opaque_dir_hides_lower_contents, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     td_file("l0/d/old", "x", 0644);
@@ -76,7 +76,7 @@ TEST(rootfs_opaque_dir_hides_lower_contents)
     ASSERT(bld_rootfs_exists(fs, "/d/new"));
 }
 
-TEST(rootfs_file_in_upper_hides_lower_dir)
+TEST2(rootfs_file_in_upper_hides_lower_dir, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     td_file("l0/x/inner", "x", 0644);
@@ -87,7 +87,7 @@ TEST(rootfs_file_in_upper_hides_lower_dir)
     ASSERT_STR_EQ(s, "now a file");
 }
 
-TEST(rootfs_symlinks_resolve_inside_the_view)
+TEST2(rootfs_symlinks_resolve_inside_the_view, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     cleanup_free char *resolved = NULL;
@@ -106,7 +106,7 @@ TEST(rootfs_symlinks_resolve_inside_the_view)
                  "'/nope/x' not found");
 }
 
-TEST(rootfs_symlink_loop_is_not_found)
+TEST2(rootfs_symlink_loop_is_not_found, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     td_link("l0/a", "b");
@@ -127,7 +127,7 @@ static int collect(void *ud, const char *path, const struct bld_rootfs_stat *st,
     return 0;
 }
 
-TEST(rootfs_walk_merges_layers_and_reads_owner_xattr)
+TEST2(rootfs_walk_merges_layers_and_reads_owner_xattr, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     struct seen s = {CB_STRV_INIT};
@@ -144,7 +144,7 @@ TEST(rootfs_walk_merges_layers_and_reads_owner_xattr)
     cb_strv_release(&s.paths);
 }
 
-TEST(rootfs_read_head_only)
+TEST2(rootfs_read_head_only, blobs)
 {
     cleanup_err struct cb_err *err = NULL;
     struct cb_buf b;
