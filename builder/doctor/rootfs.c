@@ -127,7 +127,7 @@ static int open_layer(void *userdata, size_t i, struct cb_err **err)
         return cb_fail(err, CB_ENOTFOUND, 0, "layer %zu: blob '%s' is not in the store", i + 1,
                        oci_digest_fmt(&op->layers[i].digest, (char[OCI_DIGEST_STR_MAX]){0}));
     op->fs->index[i] = bld_layer_index_load(blob, err);
-    return op->fs->index[i] ? 0 : cb_wrap(err, "read layer %zu", i + 1);
+    return op->fs->index[i] ? 0 : cb_wrap(err, "layer %zu", i + 1);
 }
 
 struct bld_rootfs *bld_rootfs_open_image(struct oci_store *s, const struct oci_descriptor *layers,
