@@ -10,6 +10,7 @@
 
 #include "solve.h"
 #include "copy.h"
+#include "gitsrc.h"
 #include "run.h"
 #include "step.h"
 #include "dockerfile/ignore.h"
@@ -540,7 +541,9 @@ struct copy_src {
     const char *what; /* for messages */
     long from_stage;  /* -1: not a stage */
     bool from_image;  /* COPY --from=IMAGE: image holds it */
-    bool urls;        /* ADD of URLs: downloaded into tmp, never unpacked */
+    bool urls;        /* ADD of URLs or git: fetched into tmp, never unpacked */
+    bool git;         /* ADD of a git repository: checked out on a cache miss */
+    struct bld_git_src repo;
     struct bld_state image;
     struct cb_strv matches;
     char *tmp; /* heredoc sources' temp dir */
@@ -668,6 +671,56 @@ static int url_sources(struct bld_stage_ctx *c, const struct bld_instr *in, stru
     return 0;
 }
 
+/* 1 when the one source of an ADD names a git repository (as BuildKit
+ * reads it), 0 when not, < 0 on a bad git reference. */
+static int is_git_add(const struct bld_instr *in, struct cb_err **err)
+{
+    const struct bld_instr_copy *cp = &in->u.copy;
+    struct bld_gitref g;
+    int r;
+
+    if (in->kind != BLD_I_ADD || cp->from || cp->ncontents || !cp->sources.n)
+        return 0;
+    r = bld_gitref_parse(cp->sources.v[0], &g, err);
+    if (r > 0)
+        bld_gitref_release(&g);
+    return r;
+}
+
+/* ADD <git repository>: resolved to a commit now (the cache identity);
+ * checked out by git_checkout only when the step is not cached. */
+static int git_sources(struct bld_stage_ctx *c, const struct bld_instr *in, struct copy_src *src,
+                       struct cb_err **err)
+{
+    const struct bld_instr_copy *cp = &in->u.copy;
+
+    (void)c;
+    if (cp->sources.n != 1)
+        return cb_fail(err, CB_EUNSUPPORTED, 0,
+                       "Dockerfile:%d: ADD %s: a git repository must be the only source",
+                       in->node->start_line, cp->sources.v[0]);
+    if (bld_git_resolve(cp->sources.v[0], cp->keep_git_dir, cp->checksum, &src->repo, err) < 0)
+        return cb_wrap(err, "Dockerfile:%d: ADD %s", in->node->start_line, cp->sources.v[0]);
+    src->git = src->urls = true;
+    src->what = "the git checkout";
+    return 0;
+}
+
+static int git_checkout(struct bld_stage_ctx *c, const struct bld_instr *in, struct copy_src *src,
+                        struct cb_err **err)
+{
+    char *rel = NULL;
+
+    src->tmp = cb_mkdtemp(oci_store_tmp_peek(c->s->store), "add-git-", err);
+    if (!src->tmp)
+        return cb_err_rc(err);
+    src->root = src->tmp;
+    if (bld_git_checkout(&src->repo, src->tmp, &rel, err) < 0)
+        return cb_wrap(err, "Dockerfile:%d: ADD %s", in->node->start_line, in->u.copy.sources.v[0]);
+    cb_strv_push_take(&src->matches, rel);
+    return 0;
+}
+
 static int heredoc_sources(struct bld_stage_ctx *c, const struct bld_instr *in,
                            struct copy_src *src, struct cb_err **err)
 {
@@ -712,7 +765,15 @@ static int select_sources(struct bld_stage_ctx *c, const struct bld_instr *in, s
             src->from_image = true;
         }
         return 0;
-    } else if (cp->sources.n && is_url(cp->sources.v[0])) {
+    }
+    int git = is_git_add(in, err);
+    if (git < 0)
+        return cb_wrap(err, "Dockerfile:%d: ADD %s", in->node->start_line, cp->sources.v[0]);
+    if (git) {
+        sk->ignore = NULL;
+        return git_sources(c, in, src, err);
+    }
+    if (cp->sources.n && is_url(cp->sources.v[0])) {
         return url_sources(c, in, src, step, err);
     } else {
         src->root = c->s->o->context;
@@ -725,7 +786,7 @@ static int select_sources(struct bld_stage_ctx *c, const struct bld_instr *in, s
                            cp->sources.v[i],
                            in->kind == BLD_I_COPY ? "COPY takes no URLs (use ADD)"
                            : is_git(cp->sources.v[i])
-                               ? "git sources are not supported yet"
+                               ? "a git repository must be the only source"
                                : "mixing URLs and local files in one ADD is not supported");
         if (bld_copy_select(src->root, cp->sources.v[i], skip_path, sk, src->what, &src->matches,
                             err) < 0)
@@ -743,6 +804,11 @@ static int source_digest(struct bld_stage_ctx *c, struct copy_src *src, struct s
 
     if (src->from_stage >= 0 || src->from_image) {
         *out = src->from_image ? src->image.key : c->s->runs[src->from_stage].state.key;
+        return 0;
+    }
+    if (src->git) {
+        cleanup_free char *id = bld_git_identity(&src->repo);
+        oci_digest_of(id, strlen(id), out);
         return 0;
     }
     fd = open(src->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -906,6 +972,8 @@ int bld_op_copy(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, i
     if (rc == 0) {
         bld_shared_acquire(c->s->shared, &key);
         rc = try_cache(c, &key, hist, step, err);
+        if (rc == 0 && src.git)
+            rc = git_checkout(c, in, &src, err);
         if (rc == 0)
             rc = do_copy(&a, &key, hist, step, err);
         bld_shared_release(c->s->shared, &key);
@@ -916,6 +984,8 @@ int bld_op_copy(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, i
     cb_strv_release(&src.matches);
     if (src.from_image)
         bld_state_release(&src.image);
+    if (src.git)
+        bld_git_src_release(&src.repo);
     bld_chmod_release(&a.chmod);
     bld_ignore_free(sk.excludes);
     return rc < 0 ? rc : 0;

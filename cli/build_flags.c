@@ -370,4 +370,10 @@ void cli_build_release(struct build_run *b)
     }
     if (b->reg_init)
         cli_reg_release(&b->reg);
+    struct cb_strv *lists[] = {&f.tags,      &f.args,     &f.labels,     &f.outputs,
+                               &f.secrets,   &f.ssh,      &f.filters,    &f.unsupported,
+                               &f.arg_files, &f.contexts, &f.cache_from, &f.cache_to,
+                               &f.add_hosts, &f.ulimits};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        cb_strv_release(lists[i]);
 }

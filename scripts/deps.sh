@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config libarchive-dev libssl-dev libzstd-dev zlib1g-de
 libjansson-dev libcurl4-openssl-dev libdeflate-dev libisal-dev libyaml-dev
 crun runc docker-registry skopeo umoci busybox-static apache2-utils jq
 python3 openssl ca-certificates curl attr iproute2 tmux valgrind
-clang clang-format libclang-rt-14-dev pigz zstd gzip tar hyperfine mmdebstrap"
+clang clang-format libclang-rt-14-dev pigz zstd gzip tar hyperfine mmdebstrap git"
 
 missing=""
 for p in $PKGS; do

@@ -8,7 +8,7 @@ RELBIN=$SRC_DIR/build/rel/cbuild
 
 vg() {
 	valgrind --leak-check=full --log-file="$1.%p" \
-		"$RELBIN" build --progress=plain --jobs 1 ctx >/dev/null 2>"$1.out"
+		"$RELBIN" build --progress=plain --jobs 1 -t vg:latest --label vg=1 ctx >/dev/null 2>"$1.out"
 }
 
 # every process valgrind followed (forked helpers too) lost nothing, and the
