@@ -391,6 +391,12 @@ int bld_git_checkout(const struct bld_git_src *g, const char *workdir, char **di
     if ((!g->keep_git_dir || strcmp(rel, "checkout")) &&
         nftw(repo, drop_git, 32, FTW_PHYS | FTW_DEPTH) != 0)
         return cb_fail(err, CB_EIO, errno, "remove .git from the checkout");
+    if (g->keep_git_dir && !strcmp(rel, "checkout")) {
+        /* as BuildKit leaves it: no trace of the fetch */
+        cleanup_free char *fh = cb_path_join(repo, ".git/FETCH_HEAD");
+        if (unlink(fh) < 0 && errno != ENOENT)
+            return cb_fail(err, CB_EIO, errno, "remove '%s'", fh);
+    }
     *dir_rel = TAKE_PTR(rel);
     return 0;
 }

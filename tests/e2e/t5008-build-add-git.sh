@@ -97,7 +97,8 @@ test_expect_success GIT '--keep-git-dir keeps a repository at the commit, origin
 	build_to "FROM scratch\nADD --keep-git-dir=true $url#v1 /k\n" out &&
 	test "$(git -C out/k rev-parse HEAD)" = "$(git -C src rev-parse v1)" &&
 	test "$(git -C out/k config remote.origin.url)" = "$url" &&
-	test -z "$(git -C out/k status --porcelain)"
+	test -z "$(git -C out/k status --porcelain)" &&
+	test ! -e out/k/.git/FETCH_HEAD
 '
 
 test_expect_success GIT '?mtime=commit gives every file the commit time' '
