@@ -400,3 +400,25 @@ int bld_git_checkout(const struct bld_git_src *g, const char *workdir, char **di
     *dir_rel = TAKE_PTR(rel);
     return 0;
 }
+
+int bld_git_context(const char *url, const char *tmp, char **dir, char **context,
+                    struct cb_err **err)
+{
+    struct bld_git_src g;
+    struct bld_gitref probe;
+    cleanup_free char *rel = NULL;
+    int r = bld_gitref_parse(url, &probe, err);
+
+    if (r <= 0)
+        return r;
+    bld_gitref_release(&probe);
+    if ((r = bld_git_resolve(url, true, NULL, &g, err)) < 0)
+        return r;
+    *dir = cb_mkdtemp(tmp, "git-context-", err);
+    r = *dir ? bld_git_checkout(&g, *dir, &rel, err) : cb_err_rc(err);
+    bld_git_src_release(&g);
+    if (r < 0)
+        return r;
+    *context = cb_path_join(*dir, rel);
+    return 1;
+}

@@ -38,6 +38,14 @@ void bld_git_src_release(struct bld_git_src *g);
 int bld_git_checkout(const struct bld_git_src *g, const char *workdir, char **dir_rel,
                      struct cb_err **err);
 
+/* `cbuild build GIT-URL`: 1 when url is a git reference, and then the
+ * repository checked out into a new directory under tmp (*dir: the caller
+ * removes it) with .git kept, as BuildKit keeps it for a git context;
+ * *context is the directory to build (the checkout or its subdir).  0 when
+ * url is not a git reference. */
+int bld_git_context(const char *url, const char *tmp, char **dir, char **context,
+                    struct cb_err **err);
+
 /* A digest input naming exactly what the checkout holds (remote, commit,
  * subdir and the options that change files), allocated. */
 char *bld_git_identity(const struct bld_git_src *g);

@@ -766,16 +766,16 @@ static int select_sources(struct bld_stage_ctx *c, const struct bld_instr *in, s
         }
         return 0;
     }
-    int git = is_git_add(in, err);
-    if (git < 0)
-        return cb_wrap(err, "Dockerfile:%d: ADD %s", in->node->start_line, cp->sources.v[0]);
-    if (git) {
-        sk->ignore = NULL;
-        return git_sources(c, in, src, err);
-    }
-    if (cp->sources.n && is_url(cp->sources.v[0])) {
-        return url_sources(c, in, src, step, err);
-    } else {
+    if (!src->root) {
+        int git = is_git_add(in, err);
+        if (git < 0)
+            return cb_wrap(err, "Dockerfile:%d: ADD %s", in->node->start_line, cp->sources.v[0]);
+        if (git) {
+            sk->ignore = NULL;
+            return git_sources(c, in, src, err);
+        }
+        if (cp->sources.n && is_url(cp->sources.v[0]))
+            return url_sources(c, in, src, step, err);
         src->root = c->s->o->context;
         src->what = "the build context";
     }

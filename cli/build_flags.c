@@ -13,6 +13,7 @@
 #include "../builder/doctor/fixup.h"
 #include "../builder/exec/bundle.h"
 #include "../builder/exec/mounts.h"
+#include "../builder/gitsrc.h"
 #include "../builder/stdin_context.h"
 #include "../base/fsutil.h"
 #include "../base/xalloc.h"
@@ -83,7 +84,7 @@ static const struct cli_option opts[] = {
 
 static const struct cli_usage usage = {
     "cbuild build [OPTIONS] CONTEXT",
-    "Build an image from a Dockerfile in CONTEXT (a directory).",
+    "Build an image from a Dockerfile in CONTEXT (a directory, a git URL, or - for stdin).",
     opts,
 };
 
@@ -204,14 +205,26 @@ static int prepare(struct build_run *b, struct cb_err **err)
         const char *tmp = getenv("TMPDIR");
         if (f.file && !strcmp(f.file, "-"))
             return cb_fail(err, CB_EINVAL, 0, "the context and -f cannot both be '-' (stdin)");
-        if (bld_stdin_context(0, tmp && *tmp ? tmp : "/tmp", &b->stdin_dir, &b->stdin_df, err) < 0)
+        if (bld_stdin_context(0, tmp && *tmp ? tmp : "/tmp", &b->tmp_ctx_dir, &b->stdin_df, err) <
+            0)
             return cb_wrap(err, "context '-'");
         if (b->stdin_df.len) {
             o->dockerfile_text = cb_buf_str(&b->stdin_df);
             o->dockerfile_len = b->stdin_df.len;
         }
         free(b->ctx.v[0]);
-        b->ctx.v[0] = xstrdup(b->stdin_dir);
+        b->ctx.v[0] = xstrdup(b->tmp_ctx_dir);
+    } else {
+        const char *tmp = getenv("TMPDIR");
+        char *context = NULL;
+        int r = bld_git_context(b->ctx.v[0], tmp && *tmp ? tmp : "/tmp", &b->tmp_ctx_dir, &context,
+                                err);
+        if (r < 0)
+            return cb_wrap(err, "context '%s'", b->ctx.v[0]);
+        if (r > 0) {
+            free(b->ctx.v[0]);
+            b->ctx.v[0] = context;
+        }
     }
     if (load_arg_files(&f.arg_files, &f.args, err) < 0)
         return -CB_EINVAL;
@@ -364,9 +377,9 @@ void cli_build_release(struct build_run *b)
     free(b->secrets);
     cb_buf_release(&b->stdin_df);
     cb_strv_release(&b->ctx);
-    if (b->stdin_dir) {
-        cb_rm_rf(b->stdin_dir, NULL);
-        free(b->stdin_dir);
+    if (b->tmp_ctx_dir) {
+        cb_rm_rf(b->tmp_ctx_dir, NULL);
+        free(b->tmp_ctx_dir);
     }
     if (b->reg_init)
         cli_reg_release(&b->reg);

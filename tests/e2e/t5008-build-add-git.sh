@@ -184,4 +184,29 @@ test_expect_success GIT 'a git source with other sources, and COPY of a git URL,
 	test_grep "Dockerfile:2" err
 '
 
+test_expect_success GIT 'a git URL as the build context: the repository with .git, or its subdir' '
+	url="git://127.0.0.1:$(cat gport)/repo.git" &&
+	git -C src checkout -q -b ctx &&
+	printf "FROM scratch\nCOPY . /ctx/\n" >src/Dockerfile &&
+	mkdir -p src/app &&
+	printf "FROM scratch\nCOPY . /app/\n" >src/app/Dockerfile &&
+	echo a >src/app/a.txt &&
+	commit context 1700000400 &&
+	git -C src checkout -q main &&
+	publish &&
+	mkdir -p tmpd &&
+	TMPDIR=$PWD/tmpd cbuild build -q -t gctx "$url#ctx" >/dev/null &&
+	rm -rf out && cbuild save --format rootfs -o out gctx &&
+	test "$(cat out/ctx/hello.txt)" = one &&
+	test "$(git -C out/ctx rev-parse HEAD)" = "$(git -C src rev-parse ctx)" &&
+	TMPDIR=$PWD/tmpd cbuild build -q -t gctx2 "$url#ctx:app" >/dev/null &&
+	rm -rf out && cbuild save --format rootfs -o out gctx2 &&
+	test "$(cat out/app/a.txt)" = a &&
+	test ! -e out/app/hello.txt &&
+	test -z "$(ls tmpd)" &&
+	test_exit_code 1 env TMPDIR=$PWD/tmpd "$CBUILD" build -q "$url#nope" 2>err &&
+	test_grep "context .$url#nope.: repository does not contain ref .nope." err &&
+	test -z "$(ls tmpd)"
+'
+
 test_done
