@@ -28,6 +28,14 @@ publish() {
 	git -C srv/repo.git update-server-info
 }
 
+# the build of Dockerfile text (printf format) $1 exits 1 with $2 in stderr
+build_fails() {
+	mkdir -p gctx &&
+	printf "$1" >gctx/Dockerfile &&
+	test_exit_code 1 cbuild build -q gctx 2>err &&
+	test_grep "$2" err
+}
+
 # build Dockerfile text (printf format) into ROOTFS dir $2 via a rootfs save
 build_to() {
 	mkdir -p gctx &&
@@ -151,34 +159,28 @@ test_expect_success GIT '--checksum: a matching commit prefix passes, another fa
 	short=$(echo "$sha" | cut -c1-12) &&
 	build_to "FROM scratch\nADD --checksum=$short $url#v1 /ok\n" out &&
 	test "$(cat out/ok/hello.txt)" = one &&
-	printf "FROM scratch\nADD --checksum=0123456789ab $url#v1 /bad\n" >gctx/Dockerfile &&
-	test_exit_code 1 cbuild build -q gctx 2>err &&
-	test_grep "Dockerfile:2: ADD $url#v1: the ref resolved to commit $sha, the checksum wants 0123456789ab" err
+	build_fails "FROM scratch\nADD --checksum=0123456789ab $url#v1 /bad\n" \
+		"Dockerfile:2: ADD $url#v1: the ref resolved to commit $sha, the checksum wants 0123456789ab"
 '
 
 test_expect_success GIT 'a missing ref, a missing subdir, an unreachable server: Dockerfile:LINE and why' '
 	url="git://127.0.0.1:$(cat gport)/repo.git" &&
-	printf "FROM scratch\nADD $url#nope /x\n" >gctx/Dockerfile &&
-	test_exit_code 1 cbuild build -q gctx 2>err &&
-	test_grep "Dockerfile:2: ADD $url#nope: repository does not contain ref .nope." err &&
-	printf "FROM scratch\nADD $url#v1:missing /x\n" >gctx/Dockerfile &&
-	test_exit_code 1 cbuild build -q gctx 2>err &&
-	test_grep "Dockerfile:2: ADD $url#v1:missing: subdir .missing. is not a directory" err &&
-	printf "FROM scratch\nADD $url#v1:../.. /x\n" >gctx/Dockerfile &&
-	test_exit_code 1 cbuild build -q gctx 2>err &&
-	test_grep "leaves the repository" err &&
-	printf "FROM scratch\nADD git://127.0.0.1:1/none.git /x\n" >gctx/Dockerfile &&
-	test_exit_code 1 cbuild build -q gctx 2>err &&
-	test_grep "Dockerfile:2: ADD git://127.0.0.1:1/none.git: git ls-remote: fatal: unable to connect" err &&
+	build_fails "FROM scratch\nADD $url#nope /x\n" \
+		"Dockerfile:2: ADD $url#nope: repository does not contain ref .nope." &&
+	build_fails "FROM scratch\nADD $url#v1:missing /x\n" \
+		"Dockerfile:2: ADD $url#v1:missing: subdir .missing. is not a directory" &&
+	build_fails "FROM scratch\nADD $url#v1:../.. /x\n" \
+		"leaves the repository" &&
+	build_fails "FROM scratch\nADD git://127.0.0.1:1/none.git /x\n" \
+		"Dockerfile:2: ADD git://127.0.0.1:1/none.git: git ls-remote: fatal: unable to connect" &&
 	test -z "$(ls "$CBUILD_ROOT/tmp" | grep add-git)"
 '
 
 test_expect_success GIT 'a git source with other sources, and COPY of a git URL, are refused' '
 	url="git://127.0.0.1:$(cat gport)/repo.git" &&
 	echo x >gctx/local &&
-	printf "FROM scratch\nADD $url local /x/\n" >gctx/Dockerfile &&
-	test_exit_code 1 cbuild build -q gctx 2>err &&
-	test_grep "Dockerfile:2: ADD $url: a git repository must be the only source" err &&
+	build_fails "FROM scratch\nADD $url local /x/\n" \
+		"Dockerfile:2: ADD $url: a git repository must be the only source" &&
 	printf "FROM scratch\nCOPY $url /x\n" >gctx/Dockerfile &&
 	test_must_fail cbuild build -q gctx 2>err &&
 	test_grep "Dockerfile:2" err
