@@ -116,8 +116,8 @@ int bld_named_context_parse(const char *s, struct bld_named_context *out, struct
         }
     } else if (strstr(v, "://")) {
         cb_fail(err, CB_EUNSUPPORTED, 0,
-                "--build-context '%s': only a directory, docker-image:// and oci-layout:// are "
-                "supported",
+                "--build-context '%s': only a directory, a git URL, docker-image:// and "
+                "oci-layout:// are supported",
                 s);
         bld_named_context_release(out);
         return -CB_EUNSUPPORTED;

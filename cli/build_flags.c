@@ -15,6 +15,7 @@
 #include "../builder/exec/mounts.h"
 #include "../builder/gitsrc.h"
 #include "../builder/stdin_context.h"
+#include "../base/cleanup.h"
 #include "../base/fsutil.h"
 #include "../base/xalloc.h"
 #include "../base/banned.h"
@@ -194,6 +195,37 @@ static int check_flags(struct bld_build_opts *o, struct cb_strv *ctx, struct cb_
     return 0;
 }
 
+static const char *tmp_dir(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    return tmp && *tmp ? tmp : "/tmp";
+}
+
+/* --build-context NAME=VALUE; a git URL is checked out now and becomes a
+ * directory context. */
+static int named_context(struct build_run *b, const char *spec, struct bld_named_context *out,
+                         struct cb_err **err)
+{
+    const char *eq = strchr(spec, '=');
+    char *dir = NULL, *context = NULL;
+    struct bld_gitref probe;
+    cleanup_err struct cb_err *not_git = NULL;
+    int r = eq ? bld_gitref_parse(eq + 1, &probe, &not_git) : 0;
+
+    if (r <= 0) /* not git, or an unknown scheme: say what is supported */
+        return bld_named_context_parse(spec, out, err);
+    bld_gitref_release(&probe);
+    r = bld_git_context(eq + 1, tmp_dir(), &dir, &context, err);
+
+    if (dir)
+        cb_strv_push_take(&b->git_dirs, dir);
+    if (r < 0)
+        return cb_wrap(err, "--build-context '%s'", spec);
+    cleanup_free char *as_dir = xasprintf("%.*s=%s", (int)(eq - spec), spec, context);
+    free(context);
+    return bld_named_context_parse(as_dir, out, err);
+}
+
 static int prepare(struct build_run *b, struct cb_err **err)
 {
     struct bld_build_opts *o = &b->o;
@@ -202,11 +234,9 @@ static int prepare(struct build_run *b, struct cb_err **err)
     if (check_flags(o, &b->ctx, err) < 0)
         return -CB_EINVAL;
     if (!strcmp(b->ctx.v[0], "-")) {
-        const char *tmp = getenv("TMPDIR");
         if (f.file && !strcmp(f.file, "-"))
             return cb_fail(err, CB_EINVAL, 0, "the context and -f cannot both be '-' (stdin)");
-        if (bld_stdin_context(0, tmp && *tmp ? tmp : "/tmp", &b->tmp_ctx_dir, &b->stdin_df, err) <
-            0)
+        if (bld_stdin_context(0, tmp_dir(), &b->tmp_ctx_dir, &b->stdin_df, err) < 0)
             return cb_wrap(err, "context '-'");
         if (b->stdin_df.len) {
             o->dockerfile_text = cb_buf_str(&b->stdin_df);
@@ -215,10 +245,8 @@ static int prepare(struct build_run *b, struct cb_err **err)
         free(b->ctx.v[0]);
         b->ctx.v[0] = xstrdup(b->tmp_ctx_dir);
     } else {
-        const char *tmp = getenv("TMPDIR");
         char *context = NULL;
-        int r = bld_git_context(b->ctx.v[0], tmp && *tmp ? tmp : "/tmp", &b->tmp_ctx_dir, &context,
-                                err);
+        int r = bld_git_context(b->ctx.v[0], tmp_dir(), &b->tmp_ctx_dir, &context, err);
         if (r < 0)
             return cb_wrap(err, "context '%s'", b->ctx.v[0]);
         if (r > 0) {
@@ -279,7 +307,7 @@ static int prepare(struct build_run *b, struct cb_err **err)
     o->n_outputs = f.outputs.n;
     b->contexts = xcalloc(f.contexts.n + 1, sizeof(*b->contexts));
     for (size_t i = 0; i < f.contexts.n; i++)
-        if (bld_named_context_parse(f.contexts.v[i], &b->contexts[i], err) < 0)
+        if (named_context(b, f.contexts.v[i], &b->contexts[i], err) < 0)
             return cb_err_rc(err);
     o->contexts = b->contexts;
     o->n_contexts = f.contexts.n;
@@ -340,6 +368,7 @@ int cli_build_parse(int argc, char **argv, struct build_run *b, struct cb_err **
 
     memset(b, 0, sizeof(*b));
     cb_strv_init(&b->ctx);
+    cb_strv_init(&b->git_dirs);
     b->o.compression = OCI_COMPRESSION_GZIP;
     b->o.cancel_fd = -1;
     cb_buf_init(&b->stdin_df, 16 << 20);
@@ -381,6 +410,9 @@ void cli_build_release(struct build_run *b)
         cb_rm_rf(b->tmp_ctx_dir, NULL);
         free(b->tmp_ctx_dir);
     }
+    for (size_t i = 0; i < b->git_dirs.n; i++)
+        cb_rm_rf(b->git_dirs.v[i], NULL);
+    cb_strv_release(&b->git_dirs);
     if (b->reg_init)
         cli_reg_release(&b->reg);
     struct cb_strv *lists[] = {&f.tags,      &f.args,     &f.labels,     &f.outputs,

@@ -18,7 +18,8 @@ struct build_run {
     struct bld_secret_src *secrets;
     struct cli_reg reg; /* registry options: insecure hosts from the environment */
     bool built, reg_init;
-    char *tmp_ctx_dir; /* context - or a git URL: where it was unpacked */
+    char *tmp_ctx_dir;       /* context - or a git URL: where it was unpacked */
+    struct cb_strv git_dirs; /* --build-context NAME=<git URL> checkouts */
     struct cb_buf stdin_df;
     int mode;            /* enum cli_progress_mode */
     const char *doctor;  /* --doctor ("" or "strict"), or NULL */

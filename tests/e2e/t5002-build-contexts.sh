@@ -85,8 +85,8 @@ test_expect_success 'a bad --build-context is a usage error' '
 	mkdir -p c2 && echo "FROM scratch" >c2/Dockerfile &&
 	test_exit_code 2 cbuild build --build-context nothing c2 2>err &&
 	test_grep "want NAME=VALUE" err &&
-	test_exit_code 2 cbuild build --build-context x=git://host/repo c2 2>err2 &&
-	test_grep "only a directory, docker-image:// and oci-layout://" err2
+	test_exit_code 2 cbuild build --build-context x=ftp://host/ctx.tar c2 2>err2 &&
+	test_grep "only a directory, a git URL, docker-image:// and oci-layout://" err2
 '
 
 test_done

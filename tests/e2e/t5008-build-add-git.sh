@@ -211,4 +211,17 @@ test_expect_success GIT 'a git URL as the build context: the repository with .gi
 	test -z "$(ls tmpd)"
 '
 
+test_expect_success GIT '--build-context NAME=<git URL> feeds COPY --from=NAME' '
+	url="git://127.0.0.1:$(cat gport)/repo.git" &&
+	mkdir -p nctx &&
+	printf "FROM scratch\nCOPY --from=lib sub/inner.txt /inner\n" >nctx/Dockerfile &&
+	TMPDIR=$PWD/tmpd cbuild build -q -t gnamed --build-context "lib=$url#v1" nctx >/dev/null &&
+	rm -rf out && cbuild save --format rootfs -o out gnamed &&
+	test "$(cat out/inner)" = inner &&
+	test -z "$(ls tmpd)" &&
+	test_exit_code 1 env TMPDIR=$PWD/tmpd "$CBUILD" build -q --build-context "lib=$url#nope" nctx 2>err &&
+	test_grep "build-context .lib=$url#nope.: repository does not contain ref" err &&
+	test -z "$(ls tmpd)"
+'
+
 test_done
