@@ -52,10 +52,12 @@ static char *clean_rel(const char *p)
 }
 
 /* Follow rel component by component under root; symlinks are resolved
- * inside root, and one whose target is outside is an error.  *out gets
- * the resolved relative path ("" for the root itself). */
-static int resolve_in_root(const char *root, const char *rel, const char *what, char **out,
-                           struct cb_err **err)
+ * inside root.  In a rootfs (BLD_COPY_ROOTFS) that is what they mean: an
+ * absolute target starts at root and ".." stops there; elsewhere a target
+ * outside root is an error.  *out gets the resolved relative path ("" for
+ * the root itself). */
+static int resolve_in_root(const char *root, const char *rel, const char *what, unsigned flags,
+                           char **out, struct cb_err **err)
 {
     cleanup_free char *cur = xstrdup("");
     cleanup_free char *rest = clean_rel(rel);
@@ -89,26 +91,32 @@ static int resolve_in_root(const char *root, const char *rel, const char *what, 
             cleanup_free char *joined = target[0] == '/' ? NULL
                                         : *cur           ? xasprintf("%s/%s", cur, target)
                                                          : xstrdup(target);
-            int depth = 0;
-            bool escapes = target[0] == '/';
-            for (const char *p = joined ? joined : ""; !escapes && *p;) {
-                const char *e = strchr(p, '/');
-                size_t len = e ? (size_t)(e - p) : strlen(p);
-                if (len == 2 && !strncmp(p, "..", 2))
-                    escapes = --depth < 0;
-                else if (len && !(len == 1 && *p == '.'))
-                    depth++;
-                p += len + (e ? 1 : 0);
+            if (flags & BLD_COPY_ROOTFS) {
+                /* as in the container: from root, and ".." stops there */
+                free(cur);
+                cur = clean_rel(joined ? joined : target);
+            } else {
+                int depth = 0;
+                bool escapes = target[0] == '/';
+                for (const char *p = joined ? joined : ""; !escapes && *p;) {
+                    const char *e = strchr(p, '/');
+                    size_t len = e ? (size_t)(e - p) : strlen(p);
+                    if (len == 2 && !strncmp(p, "..", 2))
+                        escapes = --depth < 0;
+                    else if (len && !(len == 1 && *p == '.'))
+                        depth++;
+                    p += len + (e ? 1 : 0);
+                }
+                if (escapes)
+                    return cb_fail(err, CB_EINVAL, 0,
+                                   "'%s' is a symlink to '%s', which is outside %s; symlinks that "
+                                   "leave the context are not followed: pass the directory with "
+                                   "--build-context NAME=DIR and COPY --from=NAME, or copy the "
+                                   "files into the context",
+                                   next, target, what);
+                free(cur);
+                cur = clean_rel(joined);
             }
-            if (escapes)
-                return cb_fail(err, CB_EINVAL, 0,
-                               "'%s' is a symlink to '%s', which is outside %s; symlinks that "
-                               "leave the context are not followed: pass the directory with "
-                               "--build-context NAME=DIR and COPY --from=NAME, or copy the files "
-                               "into the context",
-                               next, target, what);
-            free(cur);
-            cur = clean_rel(joined);
         }
         {
             char *r = *rest ? xasprintf("%s/%s", cur, rest) : xstrdup(cur);
@@ -171,7 +179,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 int bld_copy_select(const char *root, const char *pattern, bld_copy_skip_fn skip, void *userdata,
-                    const char *what, struct cb_strv *matches, struct cb_err **err)
+                    const char *what, unsigned flags, struct cb_strv *matches, struct cb_err **err)
 {
     cleanup_free char *clean = clean_rel(pattern);
     size_t before = matches->n;
@@ -180,7 +188,7 @@ int bld_copy_select(const char *root, const char *pattern, bld_copy_skip_fn skip
         cleanup_free char *resolved = NULL;
         cleanup_free char *host = NULL;
         struct stat st;
-        if (resolve_in_root(root, clean, what, &resolved, err) < 0)
+        if (resolve_in_root(root, clean, what, flags, &resolved, err) < 0)
             return cb_err_rc(err);
         host = *resolved ? cb_path_join(root, resolved) : xstrdup(root);
         if (lstat(host, &st) < 0 ||

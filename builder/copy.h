@@ -32,10 +32,14 @@ bool bld_copy_has_wildcard(const char *s);
  * (paths relative to root, sorted).  A wildcard pattern may match nothing;
  * a literal one must exist (CB_ENOTFOUND "... not found").  Symlinks in the
  * literal part are followed inside root; one that leads outside root is
- * CB_EINVAL naming it, its target and the way out.  what names the root in
- * messages ("the build context", "stage 'builder'"). */
+ * CB_EINVAL naming it, its target and the way out, unless flags has
+ * BLD_COPY_ROOTFS: root is an image's or a stage's filesystem, where an
+ * absolute target starts at root and ".." stops there (as in the
+ * container).  what names the root in messages ("the build context",
+ * "stage 'builder'"). */
+#define BLD_COPY_ROOTFS 1u
 int bld_copy_select(const char *root, const char *pattern, bld_copy_skip_fn skip, void *userdata,
-                    const char *what, struct cb_strv *matches, struct cb_err **err);
+                    const char *what, unsigned flags, struct cb_strv *matches, struct cb_err **err);
 
 /* A --chmod value: octal ("755") or symbolic ("u=rwX,go=rX", "+x"). */
 struct bld_chmod {

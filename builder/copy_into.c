@@ -28,11 +28,20 @@ struct owner {
     gid_t gid;
 };
 
+/* A source file with more than one link, and where its first name went. */
+struct hardlink {
+    dev_t dev;
+    ino_t ino;
+    char *dst;
+};
+
 struct copy_ctx {
     size_t base; /* length of the current source's own path in rel */
     int rootfd;
     const struct bld_copy_req *r;
     struct owner own;
+    struct hardlink *links; /* names of one inode stay one inode, as BuildKit keeps them */
+    size_t n_links, alloc_links;
 };
 
 static int mkdir_in_root_depth(int rootfd, const char *path, const struct owner *own, mode_t mode,
@@ -202,6 +211,27 @@ static int set_meta(struct copy_ctx *c, int parent, const char *name, const stru
 static int copy_entry(struct copy_ctx *c, const char *src, const char *rel, const char *dst,
                       struct cb_err **err);
 
+/* 1 when st is an inode this copy wrote already: dst (parent/name) is made a
+ * hardlink to it; 0 when it is new (and remembered as dst). */
+static int link_again(struct copy_ctx *c, const struct stat *st, int parent, const char *name,
+                      const char *dst, struct cb_err **err)
+{
+    for (size_t i = 0; i < c->n_links; i++) {
+        if (c->links[i].dev != st->st_dev || c->links[i].ino != st->st_ino)
+            continue;
+        const char *first_name;
+        cleanup_close int first = open_parent(c, c->links[i].dst, &first_name, err);
+        if (first < 0)
+            return cb_err_rc(err);
+        if (linkat(first, first_name, parent, name, 0) < 0)
+            return cb_fail(err, CB_EIO, errno, "link '%s' to '%s'", dst, c->links[i].dst);
+        return 1;
+    }
+    XGROW(c->links, c->n_links + 1, c->alloc_links);
+    c->links[c->n_links++] = (struct hardlink){st->st_dev, st->st_ino, xstrdup(dst)};
+    return 0;
+}
+
 static int copy_dir_contents(struct copy_ctx *c, const char *src, const char *rel, const char *dst,
                              struct cb_err **err)
 {
@@ -251,8 +281,11 @@ static int copy_entry(struct copy_ctx *c, const char *src, const char *rel, cons
         if (copy_dir_contents(c, src, rel, dst, err) < 0)
             return cb_err_rc(err);
     } else if (S_ISREG(st.st_mode)) {
-        cleanup_close int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        cleanup_close int out = -1;
+        cleanup_close int in = -1, out = -1;
+        int linked = st.st_nlink > 1 ? link_again(c, &st, parent, name, dst, err) : 0;
+        if (linked)
+            return linked < 0 ? linked : 0;
+        in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (in < 0)
             return cb_fail(err, CB_EIO, errno, "open '%s'", src);
         out = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -351,44 +384,53 @@ static char *dest_for(int rootfd, const struct bld_copy_req *r, const char *rel,
     return strcmp(d, "/") ? xasprintf("%s/%s", d, base) : xasprintf("/%s", base);
 }
 
-int bld_copy_into(int rootfd, const struct bld_copy_req *r, struct cb_err **err)
+static int copy_sources(struct copy_ctx *c, const struct bld_copy_req *r, struct cb_err **err)
 {
-    struct copy_ctx c = {.rootfd = rootfd, .r = r};
-
     if (r->chown && *r->chown) {
         struct bld_user u;
         char *colon = strchr(r->chown, ':');
-        if (bld_user_resolve(rootfd, r->chown, &u, err) < 0)
+        if (bld_user_resolve(c->rootfd, r->chown, &u, err) < 0)
             return cb_wrap(err, "--chown=%s", r->chown);
-        c.own.set = true;
-        c.own.uid = u.uid;
+        c->own.set = true;
+        c->own.uid = u.uid;
         /* docker: a user without a group gets the same number as gid */
-        c.own.gid = colon ? u.gid : (gid_t)u.uid;
+        c->own.gid = colon ? u.gid : (gid_t)u.uid;
         bld_user_release(&u);
     }
     for (size_t i = 0; i < r->srcs->n; i++) {
         const char *rel = r->srcs->v[i];
-        c.base = strlen(rel);
+        c->base = strlen(rel);
         cleanup_free char *src = *rel ? cb_path_join(r->src_root, rel) : xstrdup(r->src_root);
         cleanup_free char *dst = NULL;
         struct stat st;
         if (stat(src, &st) < 0 && lstat(src, &st) < 0)
             return cb_fail(err, CB_ENOTFOUND, errno, "stat '%s'", rel);
-        dst = dest_for(rootfd, r, rel, S_ISDIR(st.st_mode));
+        dst = dest_for(c->rootfd, r, rel, S_ISDIR(st.st_mode));
         if (S_ISDIR(st.st_mode)) {
-            cleanup_close int dfd = mkdir_in_root(rootfd, dst, &c.own, 0755, err);
-            if (dfd < 0 || copy_dir_contents(&c, src, rel, dst, err) < 0)
+            cleanup_close int dfd = mkdir_in_root(c->rootfd, dst, &c->own, 0755, err);
+            if (dfd < 0 || copy_dir_contents(c, src, rel, dst, err) < 0)
                 return cb_err_rc(err);
         } else if (r->unpack_archives && S_ISREG(st.st_mode) && oci_archive_is_tar(src)) {
             /* an archive unpacks into the destination directory itself */
-            cleanup_free char *dir = dest_for(rootfd, r, rel, true);
-            if (extract_archive(&c, src, dir, err) < 0)
+            cleanup_free char *dir = dest_for(c->rootfd, r, rel, true);
+            if (extract_archive(c, src, dir, err) < 0)
                 return cb_err_rc(err);
-        } else if (copy_entry(&c, src, rel, dst, err) < 0) {
+        } else if (copy_entry(c, src, rel, dst, err) < 0) {
             return cb_err_rc(err);
         }
     }
     return 0;
+}
+
+int bld_copy_into(int rootfd, const struct bld_copy_req *r, struct cb_err **err)
+{
+    struct copy_ctx c = {.rootfd = rootfd, .r = r};
+    int rc = copy_sources(&c, r, err);
+
+    for (size_t i = 0; i < c.n_links; i++)
+        free(c.links[i].dst);
+    free(c.links);
+    return rc;
 }
 
 int bld_copy_mkdir(int rootfd, const char *path, const char *user, struct cb_err **err)

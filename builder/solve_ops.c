@@ -788,7 +788,7 @@ static int select_sources(struct bld_stage_ctx *c, const struct bld_instr *in, s
                            : is_git(cp->sources.v[i])
                                ? "a git repository must be the only source"
                                : "mixing URLs and local files in one ADD is not supported");
-        if (bld_copy_select(src->root, cp->sources.v[i], skip_path, sk, src->what, &src->matches,
+        if (bld_copy_select(src->root, cp->sources.v[i], skip_path, sk, src->what, 0, &src->matches,
                             err) < 0)
             return cb_wrap(err, "Dockerfile:%d: %s", in->node->start_line,
                            in->kind == BLD_I_ADD ? "ADD" : "COPY");
@@ -858,7 +858,7 @@ static int copy_in(void *arg, int rootfd, const char *extra_root, struct cb_err 
 
     for (size_t i = 0; extra_root && i < cp->sources.n && rc == 0; i++)
         rc = bld_copy_select(root, cp->sources.v[i], a->sk->excludes ? skip_path : NULL, a->sk,
-                             "the source stage", &matches, err);
+                             "the source stage", BLD_COPY_ROOTFS, &matches, err);
     r.dest_is_dir = r.srcs->n > 1;
     if (rc == 0)
         rc = bld_copy_into(rootfd, &r, err);

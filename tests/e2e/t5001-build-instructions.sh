@@ -13,6 +13,27 @@ test_expect_success ROOT,RUNTIME,BUSYBOX 'setup: busybox in the store, the fixtu
 	skopeo inspect --config --raw oci:oci:latest >cfg.json
 '
 
+test_expect_success ROOT,RUNTIME,BUSYBOX 'a base without PATH gets the default PATH first, as BuildKit sets it' '
+	test "$(jq -r ".config.Env[0]" cfg.json)" = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" &&
+	test "$(jq "[.config.Env[] | select(startswith(\"PATH=\"))] | length" cfg.json)" = 1 &&
+	mkdir -p pctx &&
+	printf "FROM busybox:latest\nENV PATH=/opt/bin:\$PATH\n" >pctx/Dockerfile &&
+	cbuild build -q -t pathed pctx >/dev/null &&
+	cbuild inspect pathed >p.json &&
+	test "$(jq -c ".[0].Config.config.Env" p.json)" = "[\"PATH=/opt/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"]"
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'COPY --from a stage follows its absolute symlinks inside that stage; hardlinks stay one file' '
+	mkdir -p sctx/d &&
+	echo shared >sctx/d/f && ln sctx/d/f sctx/d/hard &&
+	printf "FROM busybox:latest AS b1\nRUN mkdir -p /out/sub && echo one >/out/sub/one && ln -s /out/sub/one /out/abs && ln -s ../../../out/sub /out/up\nFROM busybox:latest\nCOPY --from=b1 /out/abs /abs2\nCOPY --from=b1 /out/up/one /up2\nCOPY d /d\n" >sctx/Dockerfile &&
+	cbuild build -q -t symlinked sctx >/dev/null &&
+	rm -rf sr && cbuild save --format rootfs -o sr symlinked &&
+	test "$(cat sr/abs2)" = one &&
+	test "$(cat sr/up2)" = one &&
+	test "$(stat -c %i sr/d/f)" = "$(stat -c %i sr/d/hard)"
+'
+
 test_expect_success ROOT,RUNTIME,BUSYBOX,UMOCI 'ADD extracts a local tar archive' '
 	test "$(cat b/rootfs/opt/payload/one.txt)" = one &&
 	test "$(cat b/rootfs/opt/payload/sub/two.txt)" = two

@@ -24,18 +24,18 @@ TEST(copy_select_literal_and_wildcards)
     t_write("ctx/b.txt", "b");
     t_write("ctx/sub/c.txt", "c");
     t_write("ctx/secret.txt", "s");
-    ASSERT_OK(bld_copy_select("ctx", "/a.txt", NULL, NULL, "ctx", &m, &err), err);
-    ASSERT_OK(bld_copy_select("ctx", "*.txt", skip_secret, NULL, "ctx", &m, &err), err);
-    ASSERT_OK(bld_copy_select("ctx", "s*/?.txt", NULL, NULL, "ctx", &m, &err), err);
-    ASSERT_OK(bld_copy_select("ctx", "nomatch*", NULL, NULL, "ctx", &m, &err), err);
+    ASSERT_OK(bld_copy_select("ctx", "/a.txt", NULL, NULL, "ctx", 0, &m, &err), err);
+    ASSERT_OK(bld_copy_select("ctx", "*.txt", skip_secret, NULL, "ctx", 0, &m, &err), err);
+    ASSERT_OK(bld_copy_select("ctx", "s*/?.txt", NULL, NULL, "ctx", 0, &m, &err), err);
+    ASSERT_OK(bld_copy_select("ctx", "nomatch*", NULL, NULL, "ctx", 0, &m, &err), err);
     ASSERT_INT_EQ(m.n, 4);
     ASSERT_STR_EQ(m.v[0], "a.txt");
     ASSERT_STR_EQ(m.v[1], "a.txt");
     ASSERT_STR_EQ(m.v[2], "b.txt");
     ASSERT_STR_EQ(m.v[3], "sub/c.txt");
-    ASSERT_FAILS(bld_copy_select("ctx", "missing", NULL, NULL, "the build context", &m, &err), err,
+    ASSERT_FAILS(bld_copy_select("ctx", "missing", NULL, NULL, "the build context", 0, &m, &err), err,
                  CB_ENOTFOUND, "\"/missing\": not found in the build context");
-    ASSERT_FAILS(bld_copy_select("ctx", "secret.txt", skip_secret, NULL, "ctx", &m, &err), err,
+    ASSERT_FAILS(bld_copy_select("ctx", "secret.txt", skip_secret, NULL, "ctx", 0, &m, &err), err,
                  CB_ENOTFOUND, "not found");
     cb_strv_release(&m);
 }
@@ -50,11 +50,33 @@ TEST(copy_select_symlink_outside_is_named)
     t_write("ctx/inner/f", "f");
     ASSERT_INT_EQ(symlink("../elsewhere/cmd", "ctx/cmd"), 0);
     ASSERT_INT_EQ(symlink("inner", "ctx/in"), 0);
-    ASSERT_FAILS(bld_copy_select("ctx", "cmd/main.go", NULL, NULL, "the build context", &m, &err),
+    ASSERT_FAILS(bld_copy_select("ctx", "cmd/main.go", NULL, NULL, "the build context", 0, &m, &err),
                  err, CB_EINVAL, "'cmd' is a symlink to '../elsewhere/cmd', which is outside");
     ASSERT(strstr(err->msg, "--build-context") != NULL);
-    ASSERT_OK(bld_copy_select("ctx", "in/f", NULL, NULL, "ctx", &m, &err), err);
+    ASSERT_OK(bld_copy_select("ctx", "in/f", NULL, NULL, "ctx", 0, &m, &err), err);
     ASSERT_STR_EQ(m.v[0], "inner/f");
+    cb_strv_release(&m);
+}
+
+TEST(copy_select_in_a_rootfs_links_resolve_as_in_the_container)
+{
+    cleanup_err struct cb_err *err = NULL;
+    struct cb_strv m = CB_STRV_INIT;
+    t_write("root/out/sub/one", "one");
+    ASSERT_INT_EQ(symlink("/out/sub/one", "root/out/abs"), 0);
+    ASSERT_INT_EQ(symlink("../../../../out/sub", "root/out/up"), 0);
+    ASSERT_OK(bld_copy_select("root", "out/abs", NULL, NULL, "the source stage", BLD_COPY_ROOTFS,
+                              &m, &err),
+              err);
+    ASSERT_OK(bld_copy_select("root", "/out/up/one", NULL, NULL, "the source stage",
+                              BLD_COPY_ROOTFS, &m, &err),
+              err);
+    ASSERT_INT_EQ(m.n, 2);
+    ASSERT_STR_EQ(m.v[0], "out/sub/one");
+    ASSERT_STR_EQ(m.v[1], "out/sub/one");
+    /* the same links in a build context lead out of it */
+    ASSERT_FAILS(bld_copy_select("root", "out/abs", NULL, NULL, "the build context", 0, &m, &err),
+                 err, CB_EINVAL, "'out/abs' is a symlink to '/out/sub/one', which is outside");
     cb_strv_release(&m);
 }
 
@@ -135,5 +157,34 @@ TEST(copy_into_file_dest_and_owner)
         r.chown = "nobody";
         ASSERT_FAILS(bld_copy_into(root, &r, &err), err, CB_ENOTFOUND, "nobody");
     }
+    cb_strv_release(&srcs);
+}
+
+TEST(copy_into_keeps_hardlinks_one_inode)
+{
+    cleanup_err struct cb_err *err = NULL;
+    cleanup_close int root = -1;
+    struct cb_strv srcs = CB_STRV_INIT;
+    struct bld_copy_req r = {.src_root = "ctx", .srcs = &srcs, .dest = "/app/"};
+    struct stat a, b, c;
+    t_write("ctx/d/f", "shared");
+    t_write("ctx/lone", "lone");
+    ASSERT_INT_EQ(link("ctx/d/f", "ctx/d/hard"), 0);
+    ASSERT_INT_EQ(link("ctx/d/f", "ctx/other"), 0);
+    ASSERT_INT_EQ(mkdir("root", 0755), 0);
+    root = open("root", O_RDONLY | O_DIRECTORY);
+    cb_strv_push(&srcs, "d");
+    cb_strv_push(&srcs, "other");
+    cb_strv_push(&srcs, "lone");
+    r.dest_is_dir = true;
+    ASSERT_OK(bld_copy_into(root, &r, &err), err);
+    ASSERT_INT_EQ(lstat("root/app/f", &a), 0);
+    ASSERT_INT_EQ(lstat("root/app/hard", &b), 0);
+    ASSERT_INT_EQ(lstat("root/app/other", &c), 0);
+    ASSERT_INT_EQ(a.st_ino, b.st_ino);
+    ASSERT_INT_EQ(a.st_ino, c.st_ino);
+    ASSERT_INT_EQ(a.st_nlink, 3);
+    ASSERT_INT_EQ(lstat("root/app/lone", &c), 0);
+    ASSERT_INT_EQ(c.st_nlink, 1);
     cb_strv_release(&srcs);
 }
