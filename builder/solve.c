@@ -13,8 +13,6 @@
 #include "../base/xalloc.h"
 #include "../base/banned.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 char *bld_stage_created(const struct bld_stage_ctx *c, int64_t ns)
 {
     char buf[64];
@@ -158,7 +156,7 @@ static int start_stage(struct bld_stage_ctx *c, struct cb_err **err)
         st->img.architecture = xstrdup(s->platform.architecture);
         if (s->platform.variant)
             st->img.variant = xstrdup(s->platform.variant);
-        cb_strv_push(&st->img.config.env, "PATH=" DEFAULT_PATH);
+        cb_strv_push(&st->img.config.env, "PATH=" OCI_DEFAULT_PATH);
         return 0;
     }
     if (bld_base_resolve(s, c->idx, err) < 0)
@@ -170,7 +168,7 @@ static int start_stage(struct bld_stage_ctx *c, struct cb_err **err)
         if (!strncmp(st->img.config.env.v[i], "PATH=", 5))
             return 0;
     if (strcmp(st->img.os ? st->img.os : "linux", "windows"))
-        cb_strv_push(&st->img.config.env, "PATH=" DEFAULT_PATH);
+        cb_strv_push(&st->img.config.env, "PATH=" OCI_DEFAULT_PATH);
     return 0;
 }
 

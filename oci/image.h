@@ -19,6 +19,10 @@
 #include "../base/strv.h"
 
 /* image-spec media-types.md */
+/* The PATH a Linux image gets when its config sets none (BuildKit's and
+ * containerd's default). */
+#define OCI_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 #define OCI_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define OCI_MT_INDEX "application/vnd.oci.image.index.v1+json"
 #define OCI_MT_CONFIG "application/vnd.oci.image.config.v1+json"

@@ -22,12 +22,12 @@
 #include "runtime.h"
 #include "stubs.h"
 #include "user.h"
+#include "../../oci/image.h"
 #include "../../base/cleanup.h"
 #include "../../base/fsutil.h"
 #include "../../base/xalloc.h"
 #include "../../base/banned.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define DEFAULT_HOSTS                                                                              \
     "127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 
@@ -101,7 +101,7 @@ static void build_env(struct step *s)
     for (size_t i = 0; i < s->plan.env.n; i++)
         cb_strv_push(&s->env, s->plan.env.v[i]);
     if (!has_env(&s->env, "PATH"))
-        cb_strv_push(&s->env, "PATH=" DEFAULT_PATH);
+        cb_strv_push(&s->env, "PATH=" OCI_DEFAULT_PATH);
     if (!has_env(&s->env, "HOME"))
         cb_strv_pushf(&s->env, "HOME=%s", s->user.home);
 }

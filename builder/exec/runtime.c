@@ -17,6 +17,7 @@
 #include <linux/magic.h>
 
 #include "runtime.h"
+#include "../../oci/image.h"
 #include "../../base/cleanup.h"
 #include "../../base/fsutil.h"
 #include "../../base/xalloc.h"
@@ -37,8 +38,7 @@ enum bld_cgroup_mode bld_cgroup_mode_detect(void)
 static char *search_path(const char *name)
 {
     const char *path = getenv("PATH");
-    cleanup_free char *copy = xstrdup(
-        path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    cleanup_free char *copy = xstrdup(path && *path ? path : OCI_DEFAULT_PATH);
     for (char *dir = copy, *next; dir; dir = next) {
         char *cand;
         next = strchr(dir, ':');

@@ -13,14 +13,20 @@ test_expect_success ROOT,RUNTIME,BUSYBOX 'setup: busybox in the store, the fixtu
 	skopeo inspect --config --raw oci:oci:latest >cfg.json
 '
 
-test_expect_success ROOT,RUNTIME,BUSYBOX 'a base without PATH gets the default PATH first, as BuildKit sets it' '
+test_expect_success ROOT,RUNTIME,BUSYBOX 'a base without PATH (an image, scratch, a stage on one) gets the default PATH, as BuildKit sets it' '
 	test "$(jq -r ".config.Env[0]" cfg.json)" = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" &&
 	test "$(jq "[.config.Env[] | select(startswith(\"PATH=\"))] | length" cfg.json)" = 1 &&
 	mkdir -p pctx &&
 	printf "FROM busybox:latest\nENV PATH=/opt/bin:\$PATH\n" >pctx/Dockerfile &&
 	cbuild build -q -t pathed pctx >/dev/null &&
 	cbuild inspect pathed >p.json &&
-	test "$(jq -c ".[0].Config.config.Env" p.json)" = "[\"PATH=/opt/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"]"
+	test "$(jq -c ".[0].Config.config.Env" p.json)" = "[\"PATH=/opt/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"]" &&
+	printf "FROM busybox:latest AS one\nFROM one\nENV PATH=/two:\$PATH\n" >pctx/Dockerfile &&
+	cbuild build -q -t p2 pctx >/dev/null &&
+	test "$(cbuild inspect p2 | jq -r ".[0].Config.config.Env[0]")" = "PATH=/two:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" &&
+	printf "FROM scratch\nENV PATH=/three:\$PATH\n" >pctx/Dockerfile &&
+	cbuild build -q -t p3 pctx >/dev/null &&
+	test "$(cbuild inspect p3 | jq -r ".[0].Config.config.Env[0]")" = "PATH=/three:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 '
 
 test_expect_success ROOT,RUNTIME,BUSYBOX 'COPY --from a stage follows its absolute symlinks inside that stage; hardlinks stay one file' '
