@@ -52,7 +52,7 @@ tests_of = $(sort $(wildcard tests/unit/$(dir_$(1))/test_*.c))
 ALL_SRCS := $(foreach m,$(MODULES),$(call srcs_of,$(m)))
 HEADERS := $(sort $(foreach m,$(MODULES),$(wildcard $(dir_$(m))/*.h)))
 
-.PHONY: all deps test check unit e2e golden demo lint install uninstall clean asan docs \
+.PHONY: all deps test check unit e2e golden demo lint install uninstall clean asan docs diff-buildkit \
 	conformance fuzz bench format
 all: cbuild
 
@@ -152,3 +152,8 @@ clean:
 
 docs:
 	python3 scripts/gen-docs.py
+
+# Build the same Dockerfiles with Docker's BuildKit and with cbuild and
+# compare rootfs and config; skips without a Docker daemon (not part of CI).
+diff-buildkit: build/rel/cbuild
+	@CBUILD=$(SRCDIR)/build/rel/cbuild DOCKER=$${DOCKER:-docker} sh scripts/diff-buildkit.sh
