@@ -384,19 +384,30 @@ static char *dest_for(int rootfd, const struct bld_copy_req *r, const char *rel,
     return strcmp(d, "/") ? xasprintf("%s/%s", d, base) : xasprintf("/%s", base);
 }
 
+/* The owner --chown=SPEC (or WORKDIR under USER SPEC) gives, as BuildKit
+ * reads it: "name" is the passwd entry's uid and primary gid, a bare number
+ * N is N:N, ":group" is root with that group, "user:group" is both. */
+static int owner_for(int rootfd, const char *spec, struct owner *own, struct cb_err **err)
+{
+    cleanup_free char *full = spec[0] == ':' ? xasprintf("0%s", spec) : xstrdup(spec);
+    const char *colon = strchr(full, ':');
+    size_t ulen = colon ? (size_t)(colon - full) : strlen(full);
+    bool numeric = ulen > 0 && strspn(full, "0123456789") == ulen;
+    struct bld_user u;
+
+    if (bld_user_resolve(rootfd, full, &u, err) < 0)
+        return cb_err_rc(err);
+    own->set = true;
+    own->uid = u.uid;
+    own->gid = !colon && numeric ? (gid_t)u.uid : u.gid;
+    bld_user_release(&u);
+    return 0;
+}
+
 static int copy_sources(struct copy_ctx *c, const struct bld_copy_req *r, struct cb_err **err)
 {
-    if (r->chown && *r->chown) {
-        struct bld_user u;
-        char *colon = strchr(r->chown, ':');
-        if (bld_user_resolve(c->rootfd, r->chown, &u, err) < 0)
-            return cb_wrap(err, "--chown=%s", r->chown);
-        c->own.set = true;
-        c->own.uid = u.uid;
-        /* docker: a user without a group gets the same number as gid */
-        c->own.gid = colon ? u.gid : (gid_t)u.uid;
-        bld_user_release(&u);
-    }
+    if (r->chown && *r->chown && owner_for(c->rootfd, r->chown, &c->own, err) < 0)
+        return cb_wrap(err, "--chown=%s", r->chown);
     for (size_t i = 0; i < r->srcs->n; i++) {
         const char *rel = r->srcs->v[i];
         c->base = strlen(rel);
@@ -438,15 +449,8 @@ int bld_copy_mkdir(int rootfd, const char *path, const char *user, struct cb_err
     struct owner own = {0};
     int fd;
 
-    if (user && *user) {
-        struct bld_user u;
-        if (bld_user_resolve(rootfd, user, &u, err) < 0)
-            return cb_err_rc(err);
-        own.set = true;
-        own.uid = u.uid;
-        own.gid = u.gid;
-        bld_user_release(&u);
-    }
+    if (user && *user && owner_for(rootfd, user, &own, err) < 0)
+        return cb_err_rc(err);
     fd = mkdir_in_root(rootfd, path, &own, 0755, err);
     if (fd < 0)
         return fd;

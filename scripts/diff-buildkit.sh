@@ -39,8 +39,8 @@ mk_owners() { # users, env, every COPY/ADD form, config instructions
 	ln -sf a.txt "$d/src/link"; echo x >"$d/top.txt"; tar czf "$d/arch.tgz" -C "$d/src" .
 	cat >"$d/Dockerfile" <<'EOF'
 FROM busybox:latest AS base
-RUN echo 'app:x:1000:1000:app:/home/app:/bin/sh' >> /etc/passwd \
- && echo 'grp:x:2000:' >> /etc/group && echo 'app:x:1000:' >> /etc/group
+RUN echo 'app:x:1000:2000:app:/home/app:/bin/sh' >> /etc/passwd \
+ && echo 'grp:x:2000:' >> /etc/group && echo 'other:x:3000:' >> /etc/group
 FROM base
 ARG V=1.0
 ENV A=1 B="two words" C=${V}-x
@@ -49,6 +49,9 @@ COPY src /copied
 COPY src/ /copied2/
 COPY --chown=app:grp src /owned
 COPY --chown=1234 top.txt /n/
+COPY --chown=:other top.txt /o1
+COPY --chown=1000 top.txt /o2
+COPY --chown=app:3000 top.txt /o3
 COPY --chmod=0600 top.txt /m/top
 COPY top.txt src/a.txt /multi/
 COPY src/*.txt /glob/
@@ -59,6 +62,10 @@ USER app
 WORKDIR /home/app/work/sub
 WORKDIR rel
 RUN touch created-by-app
+USER 1000
+WORKDIR /w1000
+USER 4242
+WORKDIR /w4242
 USER root:grp
 WORKDIR /w2
 EXPOSE 80 443/udp

@@ -7,6 +7,7 @@
 #include "../../../builder/copy.h"
 #include "../../../base/cleanup.h"
 #include "../../../base/fsutil.h"
+#include "../../../base/xalloc.h"
 
 static bool skip_secret(void *ud, const char *rel, size_t base, bool is_dir)
 {
@@ -186,5 +187,44 @@ TEST(copy_into_keeps_hardlinks_one_inode)
     ASSERT_INT_EQ(a.st_nlink, 3);
     ASSERT_INT_EQ(lstat("root/app/lone", &c), 0);
     ASSERT_INT_EQ(c.st_nlink, 1);
+    cb_strv_release(&srcs);
+}
+
+/* --chown as BuildKit reads it: a name takes its passwd group, a bare
+ * number N is N:N, ":group" is root with the group. */
+TEST(copy_into_chown_forms)
+{
+    cleanup_err struct cb_err *err = NULL;
+    cleanup_close int root = -1;
+    struct cb_strv srcs = CB_STRV_INIT;
+    struct bld_copy_req r = {.src_root = "ctx", .srcs = &srcs};
+    const struct {
+        const char *spec, *dest;
+        unsigned uid, gid;
+    } v[] = {
+        {"app", "/c1", 1000, 2000},   {"1000", "/c2", 1000, 1000}, {":other", "/c3", 0, 3000},
+        {"5000", "/c4", 5000, 5000}, {"app:3000", "/c5", 1000, 3000},
+    };
+    struct stat st;
+    if (geteuid() != 0)
+        SKIP("chown needs root");
+    t_write("ctx/f", "f");
+    t_write("root/etc/passwd", "root:x:0:0::/root:/bin/sh\napp:x:1000:2000::/home/app:/bin/sh\n");
+    t_write("root/etc/group", "root:x:0:\ngrp:x:2000:\nother:x:3000:\n");
+    root = open("root", O_RDONLY | O_DIRECTORY);
+    cb_strv_push(&srcs, "f");
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        char *p = xasprintf("root%s", v[i].dest);
+        r.chown = v[i].spec;
+        r.dest = v[i].dest;
+        ASSERT_OK(bld_copy_into(root, &r, &err), err);
+        ASSERT_INT_EQ(lstat(p, &st), 0);
+        free(p);
+        ASSERT_INT_EQ(st.st_uid, v[i].uid);
+        ASSERT_INT_EQ(st.st_gid, v[i].gid);
+    }
+    ASSERT_OK(bld_copy_mkdir(root, "/w", "1000", &err), err);
+    ASSERT_INT_EQ(lstat("root/w", &st), 0);
+    ASSERT_INT_EQ(st.st_gid, 1000);
     cb_strv_release(&srcs);
 }
