@@ -10,6 +10,7 @@
 
 #include "solve.h"
 #include "../cache/keys.h"
+#include "../base/cleanup.h"
 #include "../base/xalloc.h"
 #include "../base/banned.h"
 
@@ -52,13 +53,21 @@ static const char *global_arg(const struct bld_solver *s, const char *name)
     return NULL;
 }
 
+/* An ARG in a stage: a build arg, its default, a global ARG's value, or a
+ * predefined platform arg's (as the frontend's expansion gives it). */
 static void apply_arg(struct bld_stage_ctx *c, const struct bld_instr *in)
 {
+    const struct bld_platform p = {c->s->platform.os, c->s->platform.architecture,
+                                   c->s->platform.variant};
+
     for (size_t i = 0; i < in->u.kvs.n; i++) {
         const struct bld_kv *kv = &in->u.kvs.v[i];
         const char *v = build_arg(c->s, kv->key);
+        cleanup_free char *plat = NULL;
         if (!v)
             v = kv->value ? kv->value : global_arg(c->s, kv->key);
+        if (!v)
+            v = plat = bld_platform_arg_value(kv->key, &p, &p);
         if (v)
             bld_kvs_set(&c->args, kv->key, v);
     }

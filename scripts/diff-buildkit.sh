@@ -158,6 +158,15 @@ RUN echo shellform > sh.txt
 USER root
 RUN --mount=type=cache,target=/cache echo cached > /cache/x && cat /cache/x > /fromcache
 RUN --mount=type=bind,source=top.txt,target=/mnt/top cat /mnt/top > /bound
+ARG TARGETARCH
+ARG TARGETPLATFORM BUILDPLATFORM TARGETOS
+RUN echo "$TARGETARCH|$TARGETPLATFORM|$BUILDPLATFORM|$TARGETOS" > /plat.txt
+WORKDIR /w
+COPY top.txt .
+COPY top.txt ./g
+COPY src ./d2
+COPY ["top.txt", "with space"]
+COPY --from=busybox:latest /etc/pass* /from-image/etc/
 EOF
 }
 

@@ -105,6 +105,12 @@ void bld_proxy_env_release(struct bld_proxy_env *p);
 /* Whether name is one of BuildKit's predefined args (proxies, TARGET*,
  * BUILD*, BUILDKIT_*, SOURCE_DATE_EPOCH). */
 bool bld_arg_is_predefined(const char *name);
+/* The value of a predefined platform arg (TARGETPLATFORM, TARGETOS,
+ * TARGETARCH, TARGETVARIANT and the BUILD* four) for these platforms, as
+ * an ARG without a default in a stage takes it; allocated, or NULL for any
+ * other name. */
+char *bld_platform_arg_value(const char *name, const struct bld_platform *target,
+                             const struct bld_platform *build);
 /* Whether name is a proxy arg (usable in RUN without an ARG declaration). */
 bool bld_arg_is_proxy(const char *name);
 

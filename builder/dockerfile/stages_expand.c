@@ -46,6 +46,21 @@ static void platform_args(struct bld_kvs *k, const char *prefix, const struct bl
     }
 }
 
+char *bld_platform_arg_value(const char *name, const struct bld_platform *target,
+                             const struct bld_platform *build)
+{
+    struct bld_kvs k = {0};
+    const struct bld_kv *kv;
+    char *v;
+
+    platform_args(&k, "TARGET", target);
+    platform_args(&k, "BUILD", build);
+    kv = bld_kvs_find(&k, name);
+    v = kv && kv->value ? xstrdup(kv->value) : NULL;
+    bld_kvs_release(&k);
+    return v;
+}
+
 struct walk {
     struct bld_dockerfile *df;
     const struct bld_expand_opts *o;

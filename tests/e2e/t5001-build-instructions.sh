@@ -40,6 +40,16 @@ test_expect_success ROOT,RUNTIME,BUSYBOX 'COPY --from a stage follows its absolu
 	test "$(stat -c %i sr/d/f)" = "$(stat -c %i sr/d/hard)"
 '
 
+test_expect_success ROOT,RUNTIME,BUSYBOX 'an ARG naming a platform arg gets its value in RUN, as in expansion' '
+	mkdir -p actx &&
+	printf "FROM busybox:latest\nARG TARGETARCH\nARG TARGETPLATFORM BUILDOS\nRUN echo \"\$TARGETARCH|\$TARGETPLATFORM|\$BUILDOS\" >/plat\nWORKDIR /w-\$TARGETARCH\n" >actx/Dockerfile &&
+	cbuild build -q -t plat actx >/dev/null &&
+	rm -rf ar && cbuild save --format rootfs -o ar plat &&
+	arch=$(cbuild inspect plat | jq -r ".[0].Config.architecture") &&
+	test "$(cat ar/plat)" = "$arch|linux/$arch|linux" &&
+	test -d "ar/w-$arch"
+'
+
 test_expect_success ROOT,RUNTIME,BUSYBOX,UMOCI 'ADD extracts a local tar archive' '
 	test "$(cat b/rootfs/opt/payload/one.txt)" = one &&
 	test "$(cat b/rootfs/opt/payload/sub/two.txt)" = two
