@@ -1,6 +1,7 @@
 /* config.c - what each instruction does to the image config and history,
  * the way BuildKit's dispatch does it (dockerfile2llb), plus the stage state
  * that travels with it. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,6 +227,66 @@ static char *apply_cmd(struct bld_state *st, const struct bld_instr *in)
     }
 }
 
+/* Go's time.Duration.String(): "0s", "300ms", "1.5s", "1m30s", "1h0m0s". */
+static void go_duration(struct cb_buf *b, int64_t d)
+{
+    uint64_t u = d < 0 ? (uint64_t)0 - (uint64_t)d : (uint64_t)d;
+    const uint64_t sec = 1000000000ull;
+
+    if (d < 0)
+        cb_buf_addc(b, '-', NULL);
+    if (u == 0) {
+        cb_buf_adds(b, "0s", NULL);
+        return;
+    }
+    if (u < 1000) {
+        cb_buf_addf(b, NULL, "%lluns", (unsigned long long)u);
+        return;
+    }
+    /* the value in its unit: whole part, then the fraction without
+     * trailing zeros */
+    uint64_t scale = u < 1000000 ? 1000 : u < sec ? 1000000 : sec;
+    uint64_t whole = u / scale, frac = u % scale;
+    if (scale == sec) {
+        uint64_t h = whole / 3600, m = whole / 60 % 60;
+        whole %= 60;
+        if (h)
+            cb_buf_addf(b, NULL, "%lluh", (unsigned long long)h);
+        if (h || m)
+            cb_buf_addf(b, NULL, "%llum", (unsigned long long)m);
+    }
+    cb_buf_addf(b, NULL, "%llu", (unsigned long long)whole);
+    if (frac) {
+        char digits[16];
+        int w = scale == 1000 ? 3 : scale == 1000000 ? 6 : 9;
+        snprintf(digits, sizeof(digits), "%0*llu", w, (unsigned long long)frac);
+        for (int i = w - 1; i > 0 && digits[i] == '0'; i--)
+            digits[i] = 0;
+        cb_buf_addf(b, NULL, ".%s", digits);
+    }
+    cb_buf_adds(b, scale == 1000 ? "\u00b5s" : scale == 1000000 ? "ms" : "s", NULL);
+}
+
+/* BuildKit's history text for HEALTHCHECK: Go's %+v of the config. */
+static char *healthcheck_history(const struct oci_healthcheck *h)
+{
+    struct cb_buf b;
+    cb_buf_init(&b, CB_BUF_LIMIT_DEFAULT);
+    cb_buf_adds(&b, "HEALTHCHECK {Test:[", NULL);
+    for (size_t i = 0; i < h->test.n; i++)
+        cb_buf_addf(&b, NULL, "%s%s", i ? " " : "", h->test.v[i]);
+    cb_buf_adds(&b, "] Interval:", NULL);
+    go_duration(&b, h->interval);
+    cb_buf_adds(&b, " Timeout:", NULL);
+    go_duration(&b, h->timeout);
+    cb_buf_adds(&b, " StartPeriod:", NULL);
+    go_duration(&b, h->start_period);
+    cb_buf_adds(&b, " StartInterval:", NULL);
+    go_duration(&b, h->start_interval);
+    cb_buf_addf(&b, NULL, " Retries:%d}", (int)h->retries);
+    return cb_buf_detach(&b, NULL);
+}
+
 static char *apply_healthcheck(struct bld_state *st, const struct bld_instr *in)
 {
     struct oci_run_config *c = &st->img.config;
@@ -239,12 +300,7 @@ static char *apply_healthcheck(struct bld_state *st, const struct bld_instr *in)
     c->healthcheck->start_period = h->start_period_ns;
     c->healthcheck->start_interval = h->start_interval_ns;
     c->healthcheck->retries = h->retries;
-    {
-        char *q = bld_go_quote_list(h->test.v, h->test.n);
-        char *r = xasprintf("HEALTHCHECK %s", q);
-        free(q);
-        return r;
-    }
+    return healthcheck_history(c->healthcheck);
 }
 
 static int apply_expose(struct bld_state *st, const struct bld_instr *in, char **hist,
@@ -261,11 +317,13 @@ static int apply_expose(struct bld_state *st, const struct bld_instr *in, char *
     }
     for (size_t i = 0; i < ports.n; i++)
         sorted_add(&st->img.config.exposed_ports, ports.v[i]);
-    cb_strv_release(&ports);
+    /* BuildKit: "EXPOSE [80/tcp 443/udp]", the parsed ports in order */
     cb_buf_init(&b, CB_BUF_LIMIT_DEFAULT);
-    cb_buf_adds(&b, "EXPOSE", NULL);
-    for (size_t i = 0; i < in->u.list.n; i++)
-        cb_buf_addf(&b, NULL, " %s", in->u.list.v[i]);
+    cb_buf_adds(&b, "EXPOSE [", NULL);
+    for (size_t i = 0; i < ports.n; i++)
+        cb_buf_addf(&b, NULL, "%s%s", i ? " " : "", ports.v[i]);
+    cb_buf_addc(&b, ']', NULL);
+    cb_strv_release(&ports);
     *hist = cb_buf_detach(&b, NULL);
     return 0;
 }
@@ -324,17 +382,13 @@ static int apply_one(struct bld_state *st, const struct bld_instr *in, char **hi
         st->img.author = xstrdup(in->u.str);
         *hist = xasprintf("MAINTAINER %s", in->u.str);
         return 0;
-    case BLD_I_ONBUILD:
+    case BLD_I_ONBUILD: /* BuildKit records no history for it */
         cb_strv_push(&c->onbuild, in->u.onbuild);
-        *hist = xasprintf("ONBUILD %s", in->u.onbuild);
         return 0;
-    case BLD_I_SHELL: {
-        char *q = bld_go_quote_list(in->u.list.v, in->u.list.n);
+    case BLD_I_SHELL:
         set_list(&c->shell, &in->u.list);
-        *hist = xasprintf("SHELL %s", q);
-        free(q);
+        *hist = list_history("SHELL", &in->u.list);
         return 0;
-    }
     case BLD_I_CMD:
     case BLD_I_ENTRYPOINT:
         *hist = apply_cmd(st, in);

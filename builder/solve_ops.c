@@ -936,6 +936,30 @@ static bool dest_is_dir_syntax(const char *d)
     return n > 0 && (d[n - 1] == '/' || (d[n - 1] == '.' && (n == 1 || d[n - 2] == '/')));
 }
 
+/* BuildKit's history text: "COPY [--parents] [--chown=U] [--chmod=M] SRC...
+ * [<<DOC...] DEST # buildkit", with the sources and flags as expanded (and
+ * no --from, --link, --exclude or --checksum). */
+static char *copy_history(const struct bld_instr *in)
+{
+    const struct bld_instr_copy *cp = &in->u.copy;
+    struct cb_buf b;
+
+    cb_buf_init(&b, CB_BUF_LIMIT_DEFAULT);
+    cb_buf_adds(&b, in->kind == BLD_I_ADD ? "ADD" : "COPY", NULL);
+    if (cp->parents)
+        cb_buf_adds(&b, " --parents", NULL);
+    if (cp->chown && *cp->chown)
+        cb_buf_addf(&b, NULL, " --chown=%s", cp->chown);
+    if (cp->chmod && *cp->chmod)
+        cb_buf_addf(&b, NULL, " --chmod=%s", cp->chmod);
+    for (size_t i = 0; i < cp->sources.n; i++)
+        cb_buf_addf(&b, NULL, " %s", cp->sources.v[i]);
+    for (size_t i = 0; i < cp->ncontents; i++)
+        cb_buf_addf(&b, NULL, " <<%s", cp->contents[i].path);
+    cb_buf_addf(&b, NULL, " %s # buildkit", cp->dest);
+    return cb_buf_detach(&b, NULL);
+}
+
 int bld_op_copy(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, int step,
                 struct cb_err **err)
 {
@@ -945,7 +969,7 @@ int bld_op_copy(struct bld_stage_ctx *c, const struct bld_instr *in, size_t k, i
     struct copy_arg a = {.c = c, .in = in, .src = &src, .sk = &sk};
     struct oci_digest content, key;
     cleanup_free char *dest = NULL;
-    cleanup_free char *hist = xasprintf("%s # buildkit", in->node->original);
+    cleanup_free char *hist = copy_history(in);
     int rc = 0;
 
     if (cp->excludes.n)
