@@ -149,6 +149,25 @@ char *bld_bake_join(const char *dir, const char *rel)
     return *rel ? cb_path_join(dir, rel) : xstrdup(dir);
 }
 
+void bld_bake_join_contexts(struct bld_bake_target *t, const char *dir)
+{
+    if (t->context && t->context[0] != '/' && !bld_context_is_remote(t->context)) {
+        char *c = bld_bake_join(dir, t->context);
+        free(t->context);
+        t->context = c;
+    }
+    /* contexts: NAME=VALUE */
+    for (size_t i = 0; i < t->contexts.n; i++) {
+        char *eq = strchr(t->contexts.v[i], '=');
+        if (!eq || eq[1] == '/' || bld_context_is_remote(eq + 1))
+            continue;
+        cleanup_free char *d = bld_bake_join(dir, eq + 1);
+        char *kv = xasprintf("%.*s=%s", (int)(eq - t->contexts.v[i]), t->contexts.v[i], d);
+        free(t->contexts.v[i]);
+        t->contexts.v[i] = kv;
+    }
+}
+
 /* ---------------------------------------------------------------- JSON */
 
 static int str_field(const struct bld_bake *b, json_t *o, const char *key, char **dst,
@@ -244,11 +263,7 @@ static int json_target(struct bld_bake *b, const char *name, json_t *o, const ch
         bool_field(o, "no-cache", &t->no_cache, &t->has_no_cache, what, err) < 0 ||
         bool_field(o, "pull", &t->pull, &t->has_pull, what, err) < 0)
         return -CB_EINVAL;
-    if (t->context && t->context[0] != '/') {
-        char *c = bld_bake_join(dir, t->context);
-        free(t->context);
-        t->context = c;
-    }
+    bld_bake_join_contexts(t, dir);
     return 0;
 }
 

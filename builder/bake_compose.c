@@ -122,16 +122,16 @@ static int service(struct doc *x, struct bld_bake *b, const char *name, yaml_nod
         if (rc == 0)
             rc = kv_list(x, map_get(x, build, "labels"), "build.labels", &t->labels, err);
         if (rc == 0)
+            rc = kv_list(x, map_get(x, build, "additional_contexts"), "build.additional_contexts",
+                         &t->contexts, err);
+        if (rc == 0)
             rc = str_list(x, map_get(x, build, "cache_from"), "build.cache_from", &t->cache_from,
                           err);
     }
     if (rc == 0 && !t->context)
         t->context = xstrdup(".");
-    if (rc == 0 && t->context[0] != '/') {
-        char *c = bld_bake_join(dir, t->context);
-        free(t->context);
-        t->context = c;
-    }
+    if (rc == 0)
+        bld_bake_join_contexts(t, dir);
     return rc;
 }
 

@@ -14,6 +14,9 @@ void bld_bake_set_var(struct bld_bake *b, const char *name, const char *def);
 char *bld_bake_interpolate(const struct bld_bake *b, const char *s);
 /* dir + "/" + rel without "./" noise ("." stays "."). Allocated. */
 char *bld_bake_join(const char *dir, const char *rel);
+/* A target's context and named contexts that are relative directories,
+ * joined with dir (the bake or compose file's); remote ones kept. */
+void bld_bake_join_contexts(struct bld_bake_target *t, const char *dir);
 /* Read compose YAML text (libyaml) into b. */
 int bld_bake_compose_load(struct bld_bake *b, const char *path, const char *text, size_t len,
                           const char *dir, struct cb_err **err);

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "bake.h"
+#include "gitsrc.h"
+#include "../oci/store.h"
 #include "../base/fsutil.h"
 #include "../base/xalloc.h"
 #include "../base/banned.h"
@@ -15,6 +17,10 @@ struct job {
     struct bld_build_opts o;
     struct bld_output *outs;
     size_t n_outs;
+    struct bld_named_context *contexts;
+    size_t n_contexts;
+    char *context;            /* a git context's checkout, or NULL */
+    struct cb_strv checkouts; /* directories to remove after the build */
     char *dockerfile;
     struct bld_bake_result *out;
 };
@@ -26,15 +32,43 @@ struct pool {
     pthread_mutex_t lock;
 };
 
+/* The target's context, and its named contexts; git URLs are checked out
+ * under tmp now (the checkouts go in j->checkouts). */
+static int job_contexts(struct job *j, const struct bld_bake_target *t, const char *tmp,
+                        struct cb_err **err)
+{
+    char *dir = NULL;
+    int r = t->context ? bld_git_context(t->context, tmp, &dir, &j->context, err) : 0;
+
+    if (dir)
+        cb_strv_push_take(&j->checkouts, dir);
+    if (r < 0)
+        return cb_wrap(err, "target '%s': context '%s'", t->name, t->context);
+    j->o.context = j->context ? j->context : t->context ? t->context : ".";
+    j->contexts = xcalloc(t->contexts.n + 1, sizeof(*j->contexts));
+    for (size_t i = 0; i < t->contexts.n; i++, j->n_contexts++) {
+        r = bld_named_context_resolve(t->contexts.v[i], tmp, &j->contexts[i], &dir, err);
+        if (dir)
+            cb_strv_push_take(&j->checkouts, dir);
+        if (r < 0)
+            return cb_wrap(err, "target '%s'", t->name);
+    }
+    j->o.contexts = j->contexts;
+    j->o.n_contexts = j->n_contexts;
+    return 0;
+}
+
 static int job_init(struct job *j, const struct bld_bake_target *t,
-                    const struct bld_build_opts *common, struct bld_shared *sh,
+                    const struct bld_build_opts *common, struct bld_shared *sh, const char *tmp,
                     struct bld_bake_result *out, struct cb_err **err)
 {
     memset(j, 0, sizeof(*j));
+    cb_strv_init(&j->checkouts);
     j->t = t;
     j->out = out;
     j->o = *common;
-    j->o.context = t->context ? t->context : ".";
+    if (job_contexts(j, t, tmp, err) < 0)
+        return cb_err_rc(err);
     if (t->dockerfile)
         j->dockerfile = t->dockerfile[0] == '/' ? xstrdup(t->dockerfile)
                                                 : cb_path_join(j->o.context, t->dockerfile);
@@ -63,6 +97,13 @@ static void job_release(struct job *j)
     for (size_t i = 0; i < j->n_outs; i++)
         bld_output_release(&j->outs[i]);
     free(j->outs);
+    for (size_t i = 0; i < j->n_contexts; i++)
+        bld_named_context_release(&j->contexts[i]);
+    free(j->contexts);
+    for (size_t i = 0; i < j->checkouts.n; i++)
+        cb_rm_rf(j->checkouts.v[i], NULL);
+    cb_strv_release(&j->checkouts);
+    free(j->context);
     free(j->dockerfile);
 }
 
@@ -107,7 +148,7 @@ int bld_bake_run(struct oci_store *store, const struct bld_bake *b, const size_t
         out[i].target = t->name;
         if (t->image_only)
             continue;
-        rc = job_init(&p.jobs[p.n], t, common, sh, &out[i], err);
+        rc = job_init(&p.jobs[p.n], t, common, sh, oci_store_tmp_peek(store), &out[i], err);
         p.n++;
     }
     if (rc == 0) {

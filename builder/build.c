@@ -10,6 +10,7 @@
 
 #include "argcheck.h"
 #include "builder_internal.h"
+#include "gitsrc.h"
 #include "graph.h"
 #include "solve.h"
 #include "dockerfile/ignore.h"
@@ -89,6 +90,38 @@ void bld_named_context_release(struct bld_named_context *c)
     free(c->value);
     free(c->tag);
     memset(c, 0, sizeof(*c));
+}
+
+bool bld_context_is_remote(const char *s)
+{
+    struct bld_gitref g;
+    cleanup_err struct cb_err *e = NULL;
+    int r = bld_gitref_parse(s, &g, &e);
+
+    if (r > 0)
+        bld_gitref_release(&g);
+    return r != 0 || strstr(s, "://");
+}
+
+int bld_named_context_resolve(const char *s, const char *tmp, struct bld_named_context *out,
+                              char **checkout, struct cb_err **err)
+{
+    const char *eq = strchr(s, '=');
+    char *context = NULL;
+    struct bld_gitref probe;
+    cleanup_err struct cb_err *not_git = NULL;
+    int r = eq ? bld_gitref_parse(eq + 1, &probe, &not_git) : 0;
+
+    *checkout = NULL;
+    if (r <= 0) /* not git, or an unknown scheme: the parser says what is supported */
+        return bld_named_context_parse(s, out, err);
+    bld_gitref_release(&probe);
+    r = bld_git_context(eq + 1, tmp, checkout, &context, err);
+    if (r < 0)
+        return cb_wrap(err, "--build-context '%s'", s);
+    cleanup_free char *as_dir = xasprintf("%.*s=%s", (int)(eq - s), s, context);
+    free(context);
+    return bld_named_context_parse(as_dir, out, err);
 }
 
 int bld_named_context_parse(const char *s, struct bld_named_context *out, struct cb_err **err)

@@ -54,6 +54,14 @@ struct bld_named_context {
     char *tag;   /* layout: the ref.name to take, or NULL */
 };
 int bld_named_context_parse(const char *s, struct bld_named_context *out, struct cb_err **err);
+/* The same, a git URL value (gitsrc.h) being checked out first into a new
+ * directory under tmp, which becomes a directory context; *checkout gets
+ * that directory for the caller to remove (NULL for other values). */
+int bld_named_context_resolve(const char *s, const char *tmp, struct bld_named_context *out,
+                              char **checkout, struct cb_err **err);
+/* Whether s names something that is not a local path: a git repository,
+ * or a scheme URL ("docker-image://...", "https://..."). */
+bool bld_context_is_remote(const char *s);
 void bld_named_context_release(struct bld_named_context *c);
 
 struct bld_secret_src {

@@ -15,7 +15,6 @@
 #include "../builder/exec/mounts.h"
 #include "../builder/gitsrc.h"
 #include "../builder/stdin_context.h"
-#include "../base/cleanup.h"
 #include "../base/fsutil.h"
 #include "../base/xalloc.h"
 #include "../base/banned.h"
@@ -206,24 +205,12 @@ static const char *tmp_dir(void)
 static int named_context(struct build_run *b, const char *spec, struct bld_named_context *out,
                          struct cb_err **err)
 {
-    const char *eq = strchr(spec, '=');
-    char *dir = NULL, *context = NULL;
-    struct bld_gitref probe;
-    cleanup_err struct cb_err *not_git = NULL;
-    int r = eq ? bld_gitref_parse(eq + 1, &probe, &not_git) : 0;
-
-    if (r <= 0) /* not git, or an unknown scheme: say what is supported */
-        return bld_named_context_parse(spec, out, err);
-    bld_gitref_release(&probe);
-    r = bld_git_context(eq + 1, tmp_dir(), &dir, &context, err);
+    char *dir = NULL;
+    int r = bld_named_context_resolve(spec, tmp_dir(), out, &dir, err);
 
     if (dir)
         cb_strv_push_take(&b->git_dirs, dir);
-    if (r < 0)
-        return cb_wrap(err, "--build-context '%s'", spec);
-    cleanup_free char *as_dir = xasprintf("%.*s=%s", (int)(eq - spec), spec, context);
-    free(context);
-    return bld_named_context_parse(as_dir, out, err);
+    return r;
 }
 
 static int prepare(struct build_run *b, struct cb_err **err)

@@ -108,6 +108,45 @@ test_expect_success ROOT,RUNTIME,BUSYBOX,REGISTRY 'a bad tag in a bake file name
 	test_grep "target '\''a'\'': tag '\''Bad/UPPER:1'\''.*must be lowercase" pberr
 '
 
+test_expect_success ROOT,RUNTIME,BUSYBOX 'contexts: a named directory (relative to the bake file) and a git repository, also as the context' '
+	git init -q -b main repo &&
+	printf "FROM busybox:latest\nCOPY --from=extra x /x\nCOPY r.txt /r\n" >repo/Dockerfile &&
+	echo from-git >repo/r.txt &&
+	git -C repo add -A &&
+	git -C repo -c user.name=t -c user.email=t@example.com commit -qm one &&
+	mkdir -p srv && git clone -q --bare repo srv/repo.git &&
+	git -C srv/repo.git update-server-info &&
+	port=$(python3 -c "import socket; s = socket.socket(); s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])") &&
+	git daemon --base-path="$PWD/srv" --export-all --listen=127.0.0.1 --port="$port" \
+		--reuseaddr --detach --pid-file="$PWD/gd.pid" &&
+	for i in 1 2 3 4 5 6 7 8 9 10; do git ls-remote "git://127.0.0.1:$port/repo.git" >/dev/null 2>&1 && break; sleep 0.2; done &&
+	mkdir -p bc/extra bc/app &&
+	echo from-dir >bc/extra/x &&
+	printf "FROM busybox:latest\nCOPY --from=extra x /x\nCOPY --from=src r.txt /r\n" >bc/app/Dockerfile &&
+	cat >bc/docker-bake.json <<-EOF &&
+	{"target": {
+	  "local": {"context": "app", "contexts": {"extra": "extra", "src": "git://127.0.0.1:$port/repo.git"}, "tags": ["bk:local"]},
+	  "remote": {"context": "git://127.0.0.1:$port/repo.git", "contexts": {"extra": "./extra"}, "tags": ["bk:remote"]}
+	}, "group": {"default": {"targets": ["local", "remote"]}}}
+	EOF
+	(cd / && "$CBUILD" bake -f "$TRASH/bc/docker-bake.json" >/dev/null) 2>err;
+	rc=$?; kill "$(cat gd.pid)"; test $rc = 0 || { cat err; false; } &&
+	test "$(cbuild run --entrypoint cat bk:local /x)" = from-dir &&
+	test "$(cbuild run --entrypoint cat bk:local /r)" = from-git &&
+	test "$(cbuild run --entrypoint cat bk:remote /x)" = from-dir &&
+	test "$(cbuild run --entrypoint cat bk:remote /r)" = from-git &&
+	test -z "$(ls "$CBUILD_ROOT/tmp" | grep git-context)"
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'compose: build.additional_contexts feed COPY --from' '
+	mkdir -p cc/svc cc/shared &&
+	echo shared >cc/shared/s.txt &&
+	printf "FROM busybox:latest\nCOPY --from=common s.txt /s\n" >cc/svc/Dockerfile &&
+	printf "services:\n  svc:\n    build:\n      context: ./svc\n      additional_contexts:\n        common: ./shared\n    image: cc/svc:1\n" >cc/compose.yaml &&
+	(cd cc && cbuild bake -f compose.yaml >/dev/null) &&
+	test "$(cbuild run --entrypoint cat cc/svc:1 /s)" = shared
+'
+
 test_expect_success 'bad bake input is a clear error' '
 	echo "{\"target\": {\"a\": {\"tags\": \"notalist\"}}}" >bad.json &&
 	test_exit_code 2 cbuild bake -f bad.json --print 2>e1 &&
