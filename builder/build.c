@@ -453,6 +453,7 @@ static int write_outputs(struct bld_solver *s, const struct oci_descriptor *mdes
             break;
         case BLD_OUT_LOCAL:
             req.format = OCI_EXPORT_ROOTFS;
+            req.drop_owners = true; /* BuildKit's local exporter */
             break;
         case BLD_OUT_TAR:
             if (rootfs_tar(s, mdesc, out->dest, err) < 0)

@@ -41,6 +41,10 @@ struct oci_export_req {
     /* For OCI layout directories: add to an existing layout instead of
      * requiring an empty or missing directory. */
     bool merge;
+    /* For rootfs directories: files belong to the caller, as BuildKit's
+     * local exporter writes them (build -o type=local); else owners are
+     * kept (chown as root, the owner xattr otherwise). */
+    bool drop_owners;
 };
 
 /* Write the items of src to req->dest.  Tars and rootfs directories are

@@ -16,9 +16,10 @@
 #include "../base/banned.h"
 
 static int apply_layers(struct oci_layout *src, const struct oci_manifest *m,
-                        const struct oci_image *img, const char *dir, struct cb_err **err)
+                        const struct oci_image *img, const char *dir, bool drop_owners,
+                        struct cb_err **err)
 {
-    struct oci_layer_apply_opts o = {.mode = OCI_APPLY_FLAT};
+    struct oci_layer_apply_opts o = {.mode = OCI_APPLY_FLAT, .drop_owners = drop_owners};
     char a[OCI_DIGEST_STR_MAX], b[OCI_DIGEST_STR_MAX];
 
     if (img->n_diff_ids != m->n_layers)
@@ -57,7 +58,7 @@ static int rootfs_into(struct oci_layout *src, const struct oci_export_req *req,
     if (r >= 0 && oci_layout_get_image(src, &m.config.digest, &img, err) < 0)
         r = cb_err_rc(err);
     oci_descriptor_release(&md);
-    return r < 0 ? r : apply_layers(src, &m, &img, dir, err);
+    return r < 0 ? r : apply_layers(src, &m, &img, dir, req->drop_owners, err);
 }
 
 int export_rootfs(struct oci_layout *src, const struct oci_export_req *req, struct cb_err **err)

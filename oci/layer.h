@@ -162,6 +162,9 @@ struct oci_layer_apply_opts {
     enum oci_apply_mode mode;
     /* Do not chown even as root: owners go into OCI_LAYER_OWNER_XATTR. */
     bool no_chown;
+    /* Files belong to whoever applies: no chown and no owner xattr (what
+     * BuildKit's local exporter gives the client). */
+    bool drop_owners;
     /* OVERLAY mode: mark opaque directories with user.overlay.opaque
      * instead of trusted.overlay.opaque (overlay mounted with userxattr). */
     bool userxattr;

@@ -327,6 +327,8 @@ static int set_owner(struct applier *ap, int pfd, const char *name, struct archi
     gid_t gid = (gid_t)archive_entry_gid(e);
     unsigned char v[12];
 
+    if (ap->o->drop_owners)
+        return 0;
     if (ap->chown_ok) {
         if (fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
             return cb_fail(err, CB_EIO, errno, "layer entry '%s': chown", entry);

@@ -74,6 +74,16 @@ test_expect_success ROOT,RUNTIME,BUSYBOX 'history texts are BuildKit'\''s' '
 	test_cmp want5 got5
 '
 
+test_expect_success ROOT,RUNTIME,BUSYBOX 'build -o type=local gives the files to the caller, as BuildKit; save --format rootfs keeps owners' '
+	mkdir -p octx && echo o >octx/o &&
+	printf "FROM busybox:latest\nCOPY --chown=1000:1000 o /o\n" >octx/Dockerfile &&
+	cbuild build -q -t owned -o type=local,dest=olocal octx >/dev/null &&
+	test "$(stat -c %u:%g olocal/o)" = "$(id -u):$(id -g)" &&
+	! getfattr -d -m - olocal/o 2>/dev/null | grep -q rootlesscontainers &&
+	cbuild save --format rootfs -o orootfs owned &&
+	test "$(stat -c %u:%g orootfs/o)" = 1000:1000
+'
+
 test_expect_success ROOT,RUNTIME,BUSYBOX,UMOCI 'ADD extracts a local tar archive' '
 	test "$(cat b/rootfs/opt/payload/one.txt)" = one &&
 	test "$(cat b/rootfs/opt/payload/sub/two.txt)" = two
