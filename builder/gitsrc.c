@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +19,6 @@
 #include "../base/strv.h"
 #include "../base/xalloc.h"
 #include "../base/banned.h"
-
-extern char **environ;
 
 #define GIT_OUTPUT_LIMIT ((size_t)4 << 20)
 
