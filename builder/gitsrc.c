@@ -47,6 +47,47 @@ static void build_env(struct cb_strv *env)
     cb_strv_push(env, "LC_ALL=C");
 }
 
+char *bld_git_redact(const char *url)
+{
+    const char *scheme = strstr(url, "://");
+    const char *start = scheme ? scheme + 3 : url;
+    const char *end = start + strcspn(start, "/");
+    const char *at = memchr(start, '@', (size_t)(end - start));
+    const char *colon = at ? memchr(start, ':', (size_t)(at - start)) : NULL;
+
+    if (!colon)
+        return xstrdup(url);
+    return xasprintf("%.*sxxxxx%s", (int)(colon + 1 - url), url, at);
+}
+
+/* The password of url's user info, or NULL; allocated. */
+static char *password_of(const char *url)
+{
+    const char *scheme = strstr(url, "://");
+    const char *start = scheme ? scheme + 3 : url;
+    const char *end = start + strcspn(start, "/");
+    const char *at = memchr(start, '@', (size_t)(end - start));
+    const char *colon = at ? memchr(start, ':', (size_t)(at - start)) : NULL;
+
+    return colon && at > colon + 1 ? xstrndup(colon + 1, (size_t)(at - colon - 1)) : NULL;
+}
+
+/* Replace url's password in an error message (git may quote the URL). */
+static int scrubbed(struct cb_err **err, const char *url, int rc)
+{
+    cleanup_free char *pw = password_of(url);
+    char *p;
+
+    if (!pw || !err || !*err || !(*err)->msg)
+        return rc;
+    while ((p = strstr((*err)->msg, pw))) {
+        char *m = xasprintf("%.*sxxxxx%s", (int)(p - (*err)->msg), (*err)->msg, p + strlen(pw));
+        free((*err)->msg);
+        (*err)->msg = m;
+    }
+    return rc;
+}
+
 /* Why git failed, on one line: from its first "fatal:" or "error:" line
  * on (else its last line), lines joined by spaces. */
 static char *why_failed(const struct cb_buf *out)
@@ -193,8 +234,8 @@ static char *pick_ref(const char *listing, const char *ref)
     return best;
 }
 
-int bld_git_resolve(const char *src, bool keep_git_dir, const char *checksum,
-                    struct bld_git_src *out, struct cb_err **err)
+static int resolve(const char *src, bool keep_git_dir, const char *checksum,
+                   struct bld_git_src *out, struct cb_err **err)
 {
     cleanup_buf struct cb_buf b = {0};
     const char *ref;
@@ -242,6 +283,12 @@ int bld_git_resolve(const char *src, bool keep_git_dir, const char *checksum,
 fail:
     bld_git_src_release(out);
     return r;
+}
+
+int bld_git_resolve(const char *src, bool keep_git_dir, const char *checksum,
+                    struct bld_git_src *out, struct cb_err **err)
+{
+    return scrubbed(err, src, resolve(src, keep_git_dir, checksum, out, err));
 }
 
 char *bld_git_identity(const struct bld_git_src *g)
@@ -351,8 +398,17 @@ static int check_subdir(const char *repo, const char *subdir, char **rel, struct
     return 0;
 }
 
+static int checkout(const struct bld_git_src *g, const char *workdir, char **dir_rel,
+                    struct cb_err **err);
+
 int bld_git_checkout(const struct bld_git_src *g, const char *workdir, char **dir_rel,
                      struct cb_err **err)
+{
+    return scrubbed(err, g->ref.remote, checkout(g, workdir, dir_rel, err));
+}
+
+static int checkout(const struct bld_git_src *g, const char *workdir, char **dir_rel,
+                    struct cb_err **err)
 {
     cleanup_free char *repo = cb_path_join(workdir, "checkout");
     cleanup_free char *modules = cb_path_join(repo, ".gitmodules");

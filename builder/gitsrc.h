@@ -46,6 +46,10 @@ int bld_git_checkout(const struct bld_git_src *g, const char *workdir, char **di
 int bld_git_context(const char *url, const char *tmp, char **dir, char **context,
                     struct cb_err **err);
 
+/* url with the password of its user info replaced by "xxxxx", as BuildKit
+ * prints remotes ("https://u:xxxxx@host/r.git"); allocated. */
+char *bld_git_redact(const char *url);
+
 /* A digest input naming exactly what the checkout holds (remote, commit,
  * subdir and the options that change files), allocated. */
 char *bld_git_identity(const struct bld_git_src *g);

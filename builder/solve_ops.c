@@ -699,8 +699,10 @@ static int git_sources(struct bld_stage_ctx *c, const struct bld_instr *in, stru
         return cb_fail(err, CB_EUNSUPPORTED, 0,
                        "Dockerfile:%d: ADD %s: a git repository must be the only source",
                        in->node->start_line, cp->sources.v[0]);
-    if (bld_git_resolve(cp->sources.v[0], cp->keep_git_dir, cp->checksum, &src->repo, err) < 0)
-        return cb_wrap(err, "Dockerfile:%d: ADD %s", in->node->start_line, cp->sources.v[0]);
+    if (bld_git_resolve(cp->sources.v[0], cp->keep_git_dir, cp->checksum, &src->repo, err) < 0) {
+        cleanup_free char *shown = bld_git_redact(cp->sources.v[0]);
+        return cb_wrap(err, "Dockerfile:%d: ADD %s", in->node->start_line, shown);
+    }
     src->git = src->urls = true;
     src->what = "the git checkout";
     return 0;
@@ -715,8 +717,10 @@ static int git_checkout(struct bld_stage_ctx *c, const struct bld_instr *in, str
     if (!src->tmp)
         return cb_err_rc(err);
     src->root = src->tmp;
-    if (bld_git_checkout(&src->repo, src->tmp, &rel, err) < 0)
-        return cb_wrap(err, "Dockerfile:%d: ADD %s", in->node->start_line, in->u.copy.sources.v[0]);
+    if (bld_git_checkout(&src->repo, src->tmp, &rel, err) < 0) {
+        cleanup_free char *shown = bld_git_redact(in->u.copy.sources.v[0]);
+        return cb_wrap(err, "Dockerfile:%d: ADD %s", in->node->start_line, shown);
+    }
     cb_strv_push_take(&src->matches, rel);
     return 0;
 }

@@ -173,6 +173,9 @@ test_expect_success GIT 'a missing ref, a missing subdir, an unreachable server:
 		"leaves the repository" &&
 	build_fails "FROM scratch\nADD git://127.0.0.1:1/none.git /x\n" \
 		"Dockerfile:2: ADD git://127.0.0.1:1/none.git: git ls-remote: fatal: unable to connect" &&
+	build_fails "FROM scratch\nADD https://bob:s3cret@127.0.0.1:1/r.git /x\n" \
+		"Dockerfile:2: ADD https://bob:xxxxx@127.0.0.1:1/r.git: git ls-remote: fatal:" &&
+	! grep -q s3cret err &&
 	test -z "$(ls "$CBUILD_ROOT/tmp" | grep add-git)"
 '
 
