@@ -42,8 +42,12 @@ static int job_contexts(struct job *j, const struct bld_bake_target *t, const ch
 
     if (dir)
         cb_strv_push_take(&j->checkouts, dir);
-    if (r < 0)
-        return cb_wrap(err, "target '%s': context '%s'", t->name, t->context);
+    if (r < 0) {
+        char *shown = bld_git_redact(t->context);
+        cb_wrap(err, "target '%s': context '%s'", t->name, shown);
+        free(shown);
+        return r;
+    }
     j->o.context = j->context ? j->context : t->context ? t->context : ".";
     j->contexts = xcalloc(t->contexts.n + 1, sizeof(*j->contexts));
     for (size_t i = 0; i < t->contexts.n; i++, j->n_contexts++) {

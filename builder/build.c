@@ -117,8 +117,10 @@ int bld_named_context_resolve(const char *s, const char *tmp, struct bld_named_c
         return bld_named_context_parse(s, out, err);
     bld_gitref_release(&probe);
     r = bld_git_context(eq + 1, tmp, checkout, &context, err);
-    if (r < 0)
-        return cb_wrap(err, "--build-context '%s'", s);
+    if (r < 0) {
+        cleanup_free char *shown = bld_git_redact(s);
+        return cb_wrap(err, "--build-context '%s'", shown);
+    }
     cleanup_free char *as_dir = xasprintf("%.*s=%s", (int)(eq - s), s, context);
     free(context);
     return bld_named_context_parse(as_dir, out, err);

@@ -234,8 +234,12 @@ static int prepare(struct build_run *b, struct cb_err **err)
     } else {
         char *context = NULL;
         int r = bld_git_context(b->ctx.v[0], tmp_dir(), &b->tmp_ctx_dir, &context, err);
-        if (r < 0)
-            return cb_wrap(err, "context '%s'", b->ctx.v[0]);
+        if (r < 0) {
+            char *shown = bld_git_redact(b->ctx.v[0]);
+            cb_wrap(err, "context '%s'", shown);
+            free(shown);
+            return r;
+        }
         if (r > 0) {
             free(b->ctx.v[0]);
             b->ctx.v[0] = context;
