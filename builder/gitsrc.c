@@ -445,10 +445,13 @@ static int checkout(const struct bld_git_src *g, const char *workdir, char **dir
         nftw(repo, drop_git, 32, FTW_PHYS | FTW_DEPTH) != 0)
         return cb_fail(err, CB_EIO, errno, "remove .git from the checkout");
     if (g->keep_git_dir && !strcmp(rel, "checkout")) {
-        /* as BuildKit leaves it: no trace of the fetch */
+        /* as BuildKit leaves it: no trace of the fetch, an empty reflog */
         cleanup_free char *fh = cb_path_join(repo, ".git/FETCH_HEAD");
+        const char *expire[] = {"reflog", "expire", "--all", "--expire=now", NULL};
         if (unlink(fh) < 0 && errno != ENOENT)
             return cb_fail(err, CB_EIO, errno, "remove '%s'", fh);
+        if ((r = git_ok(repo, "reflog expire", expire, &b, err)) < 0)
+            return r;
     }
     *dir_rel = TAKE_PTR(rel);
     return 0;
