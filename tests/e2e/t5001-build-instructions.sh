@@ -4,6 +4,12 @@ test_description='cbuild build: instruction semantics (ADD tar, heredocs, --chmo
 
 FIX=$TEST_DIR/fixtures
 
+# the routes.json server in the background; only it, not the chain before
+start_http() {
+	python3 "$HELPERS/httpserve.py" --routes routes.json --port-file port --log http.log >/dev/null 2>&1 &
+	echo $! >http.pid
+}
+
 test_expect_success ROOT,RUNTIME,BUSYBOX 'setup: busybox in the store, the fixture builds' '
 	busybox_image bb &&
 	cbuild load -i bb -t busybox:latest >/dev/null &&
@@ -151,8 +157,7 @@ test_expect_success ROOT,RUNTIME,BUSYBOX 'RUN --mount from=STAGE and from=IMAGE 
 
 test_expect_success ROOT,RUNTIME,BUSYBOX,PYTHON3,UMOCI 'ADD of a URL: name from the URL, --checksum verified, mode 0600, mtime from Last-Modified' '
 	printf "%s" "{\"/files/tool.sh\": [{\"body\": \"echo remote\\n\", \"headers\": {\"Last-Modified\": \"Wed, 21 Oct 2015 07:28:00 GMT\"}}]}" >routes.json &&
-	python3 "$HELPERS/httpserve.py" --routes routes.json --port-file port --log http.log >/dev/null 2>&1 &
-	echo $! >http.pid &&
+	start_http &&
 	for i in 1 2 3 4 5 6 7 8 9 10; do test -s port && break; sleep 0.2; done &&
 	url="http://127.0.0.1:$(cat port)/files/tool.sh" &&
 	sum=$(printf "echo remote\n" | sha256sum | cut -d" " -f1) &&
