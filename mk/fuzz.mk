@@ -8,7 +8,7 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_LIB_SRCS = $(foreach m,base frontend oci exec doctor,$(call srcs_of,$(m)))
+FUZZ_LIB_SRCS = $(foreach m,base frontend oci cache exec doctor builder,$(call srcs_of,$(m)))
 FUZZ_LIB_OBJS = $(patsubst %.c,build/fuzz/obj/%.o,$(FUZZ_LIB_SRCS))
 
 build/fuzz/obj/%.o: %.c
