@@ -1,9 +1,10 @@
 #!/bin/sh
 # lint.sh [CFLAGS...] - clang-format check, every header compiles alone,
-# every .c includes banned.h last, and no include points up a layer.
+# every .c includes banned.h last, and no include points up a layer.  Files
+# git tracks and new ones it does not ignore are checked.
 set -u
 fail=0
-srcs=$(git ls-files '*.c' '*.h' 2>/dev/null | grep -E '^(base|oci|cache|builder|cli)/')
+srcs=$(git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null | grep -E '^(base|oci|cache|builder|cli)/')
 
 if command -v clang-format >/dev/null 2>&1; then
     for f in $srcs; do
