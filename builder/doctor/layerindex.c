@@ -142,13 +142,24 @@ struct loader {
     uint64_t ordinal;
 };
 
+/* Mark everything below e gone (a tar may nest deeply: no recursion). */
 static void drop_kids(struct bld_layer_ent *e)
 {
-    for (size_t i = 0; i < e->n_kids; i++) {
-        e->kids[i]->gone = true;
-        drop_kids(e->kids[i]);
+    struct bld_layer_ent **todo = NULL;
+    size_t n = 0, alloc = 0;
+
+    XGROW(todo, n + 1, alloc);
+    todo[n++] = e;
+    while (n) {
+        struct bld_layer_ent *d = todo[--n];
+        for (size_t i = 0; i < d->n_kids; i++) {
+            d->kids[i]->gone = true;
+            XGROW(todo, n + 1, alloc);
+            todo[n++] = d->kids[i];
+        }
+        d->n_kids = 0;
     }
-    e->n_kids = 0;
+    free(todo);
 }
 
 /* Empty e for a new entry of the same path; a directory keeps its
