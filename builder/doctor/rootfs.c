@@ -584,7 +584,12 @@ struct walk {
     size_t left; /* SIZE_MAX = no limit */
 };
 
-static int walk_dir(struct walk *wk, const struct node *dir, const char *rel, struct cb_err **err)
+/* Deeper directories are not walked: a crafted layer may nest far deeper
+ * than any real tree (PATH_MAX allows ~2,000 levels), and the walk recurses. */
+#define WALK_DEPTH_MAX 2048
+
+static int walk_dir(struct walk *wk, const struct node *dir, const char *rel, int depth,
+                    struct cb_err **err)
 {
     cleanup_strv_s struct cb_strv names = CB_STRV_INIT;
 
@@ -603,7 +608,8 @@ static int walk_dir(struct walk *wk, const struct node *dir, const char *rel, st
         r = wk->fn(wk->userdata, abs, &st, err);
         if (r < 0)
             return r;
-        if (r == 0 && S_ISDIR(nd.mode) && (r = walk_dir(wk, &nd, child, err)) < 0)
+        if (r == 0 && S_ISDIR(nd.mode) && depth < WALK_DEPTH_MAX &&
+            (r = walk_dir(wk, &nd, child, depth + 1, err)) < 0)
             return r;
     }
     return 0;
@@ -620,7 +626,7 @@ int bld_rootfs_walk(struct bld_rootfs *fs, const char *dir, size_t max_entries,
         return cb_fail(err, CB_ENOTFOUND, 0, "'%s' not found in the image", dir);
     if (!S_ISDIR(nd.mode))
         return 0;
-    return walk_dir(&wk, &nd, w->cur, err);
+    return walk_dir(&wk, &nd, w->cur, 0, err);
 }
 
 /* ---------------------------------------------------------------- one layer's files */
@@ -628,11 +634,14 @@ int bld_rootfs_walk(struct bld_rootfs *fs, const char *dir, size_t max_entries,
 static int dir_files(int dfd, const char *prefix, int depth, size_t max_size, bld_layer_file_fn fn,
                      void *userdata, struct cb_err **err)
 {
-    int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd;
     cleanup_dir DIR *d = NULL;
     struct dirent *de;
 
-    if (fd < 0 || depth > 256 || !(d = fdopendir(fd))) {
+    if (depth > WALK_DEPTH_MAX)
+        return 0; /* as the walk: deeper is not looked at */
+    fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || !(d = fdopendir(fd))) {
         if (fd >= 0)
             close(fd);
         return cb_fail(err, CB_EIO, errno, "read directory '%s'", *prefix ? prefix : "/");

@@ -98,7 +98,8 @@ int bld_rootfs_list(struct bld_rootfs *fs, const char *path, struct cb_strv *nam
 typedef int (*bld_rootfs_walk_fn)(void *userdata, const char *path,
                                   const struct bld_rootfs_stat *st, struct cb_err **err);
 /* Walk the tree under dir (its symlink followed; symlinks below it are not),
- * at most max_entries entries (0 = no limit; the walk just stops there). */
+ * at most max_entries entries (0 = no limit; the walk just stops there) and
+ * at most 2,048 directory levels below dir. */
 int bld_rootfs_walk(struct bld_rootfs *fs, const char *dir, size_t max_entries,
                     bld_rootfs_walk_fn fn, void *userdata, struct cb_err **err);
 
