@@ -278,3 +278,36 @@ TEST(layerindex_content_not_kept_is_read_back)
     free(data);
     free(big);
 }
+
+static int count_entry(void *ud, const char *path, const struct bld_rootfs_stat *st,
+                       struct cb_err **err)
+{
+    (void)path;
+    (void)st;
+    (void)err;
+    (*(size_t *)ud)++;
+    return 0;
+}
+
+/* A crafted layer nesting 5,000 directories: the walk stops at its depth
+ * limit instead of exhausting the stack; a replaced tree is dropped. */
+TEST(layerindex_deep_nesting_is_bounded)
+{
+    cleanup_err struct cb_err *err = NULL;
+    struct cb_buf deep;
+    size_t n = 0;
+    cb_buf_init(&deep, 1 << 20);
+    for (int i = 0; i < 5000; i++)
+        cb_buf_adds(&deep, "d/", NULL);
+    cb_buf_adds(&deep, "f", NULL);
+    const struct te v[] = {{deep.data, 'f', "x", 0, NULL, 0}, {"d", 'f', "flat", 0, NULL, 0}};
+    cleanup_rootfs struct bld_rootfs *fs = open_tar(v, 1, &err);
+    ASSERT(fs);
+    ASSERT_OK(bld_rootfs_walk(fs, "/", 0, count_entry, &n, &err), err);
+    ASSERT_INT_EQ(n, 2049); /* /d and 2,048 levels below it */
+    cleanup_rootfs struct bld_rootfs *fs2 = open_tar(v, 2, &err);
+    ASSERT(fs2);
+    cleanup_free char *s = read_all(fs2, "/d", 0, &err);
+    ASSERT_STR_EQ(s, "flat");
+    cb_buf_release(&deep);
+}
