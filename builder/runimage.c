@@ -124,6 +124,7 @@ int bld_run_image(struct oci_store *store, const struct bld_run_image_opts *o, i
             .argv = argv.v,
             .env = env.v,
             .user = o->user ? o->user : cfg.config.user,
+            .primary_in_groups = true, /* as docker run */
             .cwd = o->workdir ? o->workdir : cfg.config.working_dir,
             .network = o->network == 1   ? BLD_NET_NONE
                        : o->network == 2 ? BLD_NET_HOST

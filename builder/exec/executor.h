@@ -34,10 +34,13 @@ enum bld_network {
 typedef void (*bld_exec_output_fn)(void *userdata, const char *data, size_t len);
 
 struct bld_exec_req {
-    const char *label;    /* "Dockerfile:12", prefixes error messages; may be NULL */
-    char *const *argv;    /* NULL-terminated, argv[0] non-NULL */
-    char *const *env;     /* "KEY=VALUE", NULL-terminated or NULL */
-    const char *user;     /* USER spec, NULL/"" = root */
+    const char *label; /* "Dockerfile:12", prefixes error messages; may be NULL */
+    char *const *argv; /* NULL-terminated, argv[0] non-NULL */
+    char *const *env;  /* "KEY=VALUE", NULL-terminated or NULL */
+    const char *user;  /* USER spec, NULL/"" = root */
+    /* docker run's groups rather than a build step's: the primary group is
+     * a supplementary group too (cbuild run). */
+    bool primary_in_groups;
     const char *cwd;      /* absolute; created (owned by the user) when missing; NULL = "/" */
     const char *hostname; /* NULL = "buildkitsandbox" */
     enum bld_network network;

@@ -212,6 +212,8 @@ static int prepare_rootfs(struct step *s, struct cb_err **err)
         return cb_fail(err, CB_ERUNTIME, errno, "open the step's rootfs");
     if (bld_user_resolve(rootfd, s->req->user, &s->user, err) < 0)
         return cb_err_rc(err);
+    if (s->req->primary_in_groups)
+        bld_user_add_primary_group(&s->user);
     for (const char *const *t = bld_bundle_std_targets; *t; t++)
         bld_stubs_record(&s->stubs, rootfd, *t);
     for (size_t i = 0; i < s->plan.n_spec; i++)

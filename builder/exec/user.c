@@ -203,6 +203,17 @@ int bld_user_resolve(int rootfd, const char *spec, struct bld_user *out, struct 
     return 0;
 }
 
+void bld_user_add_primary_group(struct bld_user *u)
+{
+    for (size_t i = 0; i < u->n_groups; i++)
+        if (u->groups[i] == u->gid)
+            return;
+    u->groups = xreallocarray(u->groups, u->n_groups + 1, sizeof(*u->groups));
+    memmove(u->groups + 1, u->groups, u->n_groups * sizeof(*u->groups));
+    u->groups[0] = u->gid;
+    u->n_groups++;
+}
+
 void bld_user_release(struct bld_user *u)
 {
     free(u->groups);

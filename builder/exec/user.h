@@ -26,6 +26,9 @@ struct bld_user {
  * naming it; numeric ids need no entry. */
 int bld_user_resolve(int rootfd, const char *spec, struct bld_user *out, struct cb_err **err);
 void bld_user_release(struct bld_user *u);
+/* Put the primary group first among the supplementary groups (docker run
+ * does; a build step does not), when it is not there yet. */
+void bld_user_add_primary_group(struct bld_user *u);
 
 /* What passwd and group (the two files' text; NULL is empty) say about spec,
  * by the same rules, without failing: for `cbuild doctor`, which reports an

@@ -15,6 +15,17 @@ test_expect_success ROOT,RUNTIME,BUSYBOX 'the image command runs as its user in 
 	test "$(cat out)" = "hi from app in /home/app"
 '
 
+test_expect_success ROOT,RUNTIME,BUSYBOX 'groups as docker run gives them: the primary group is a supplementary one; RUN steps keep BuildKit'"'"'s' '
+	mkdir -p grp &&
+	printf "FROM busybox:latest\nRUN echo \"app:x:1000:1000::/:/bin/sh\" >> /etc/passwd && echo \"app:x:1000:\" >> /etc/group && echo \"grp:x:2000:app\" >> /etc/group\nUSER app:grp\nRUN grep ^Groups: /proc/self/status > /tmp/build-groups\n" >grp/Dockerfile &&
+	cbuild build -q -t grp:test grp >/dev/null &&
+	groups() { cbuild run "$@" --entrypoint grep grp:test ^Groups: /proc/self/status | tr -s "\t " " " | sed "s/ *\$//"; } &&
+	test "$(groups)" = "Groups: 2000" &&
+	test "$(groups --user app)" = "Groups: 1000 2000" &&
+	test "$(groups --user root)" = "Groups: 0" &&
+	test "$(cbuild run --entrypoint cat grp:test /tmp/build-groups | tr -s "\t " " " | sed "s/ *\$//")" = "Groups:"
+'
+
 test_expect_success ROOT,RUNTIME,BUSYBOX 'arguments replace CMD; -e sets env; the exit status is the command'"'"'s' '
 	cbuild run -e GREETING=hello app:test "echo \$GREETING" >out &&
 	test "$(cat out)" = hello &&
