@@ -22,6 +22,19 @@
 #define KEEP_BUDGET ((size_t)16 << 20)
 #define HEAD 512
 #define HEAD_BUDGET ((size_t)16 << 20)
+/* Files the doctor's checks read whole, kept up to this size even past the
+ * budget: a layer of many small files (node_modules sorts before
+ * package.json) must not push them out to a second pass over the blob. */
+#define NAMED_FILE ((size_t)1 << 20)
+static const char *const always_kept[] = {"passwd", "group", "package.json", NULL};
+
+static bool named_kept(const char *name)
+{
+    for (const char *const *n = always_kept; *n; n++)
+        if (!strcmp(name, *n))
+            return true;
+    return false;
+}
 #define MAX_HARDLINK_HOPS 8
 
 struct bld_layer_index {
@@ -229,6 +242,8 @@ static int keep_content(struct bld_layer_index *ix, const struct oci_layer_entry
     if (size <= KEEP_FILE && ix->kept + size <= KEEP_BUDGET) {
         want = size;
         ix->kept += size;
+    } else if (size <= NAMED_FILE && named_kept(e->name)) {
+        want = size;
     } else if (ix->heads + HEAD <= HEAD_BUDGET) {
         want = size < HEAD ? size : HEAD;
         ix->heads += want;

@@ -1,7 +1,8 @@
 /* layerindex.h - one layer blob read into memory, for looking at an image
  * without unpacking it: every entry's metadata and, within a budget, file
- * contents (small files whole, the head of larger ones).  What is not kept is
- * read back from the blob on demand.
+ * contents (small files whole, the head of larger ones; passwd, group and
+ * package.json whole up to 1 MiB whatever the budget, since the doctor reads
+ * them).  What is not kept is read back from the blob on demand.
  *
  * The entries follow OCI_APPLY_OVERLAY (oci/layer.h): ".wh.NAME" is an
  * entry NAME marked whiteout, ".wh..wh..opq" marks its directory opaque, a

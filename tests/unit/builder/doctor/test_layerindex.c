@@ -311,3 +311,37 @@ TEST(layerindex_deep_nesting_is_bounded)
     ASSERT_STR_EQ(s, "flat");
     cb_buf_release(&deep);
 }
+
+/* Past the budget, the files the checks read whole are still kept: with the
+ * blob gone, package.json and passwd read, a plain file does not. */
+TEST(layerindex_named_files_kept_past_the_budget)
+{
+    cleanup_err struct cb_err *err = NULL;
+    enum { N = 300, SIZE = 64 << 10 }; /* 256 of them fill the 16 MiB */
+    struct te v[N + 3];
+    char *data = xmalloc(SIZE), *paths[N], big[1001];
+    memset(data, 'm', SIZE);
+    memset(big, 'p', 1000); /* larger than a head (512 bytes) */
+    big[1000] = 0;
+    for (size_t i = 0; i < N; i++) {
+        paths[i] = xasprintf("app/node_modules/m%03zu.js", i);
+        v[i] = (struct te){paths[i], 'f', data, SIZE, NULL, 0};
+    }
+    v[N] = (struct te){"app/package.json", 'f', big, 0, NULL, 0};
+    v[N + 1] = (struct te){"etc/passwd", 'f', "root:x:0:0::/root:/bin/sh\n", 0, NULL, 0};
+    v[N + 2] = (struct te){"app/zz.txt", 'f', big, 0, NULL, 0};
+    cleanup_rootfs struct bld_rootfs *fs = open_tar(v, N + 3, &err);
+    ASSERT(fs);
+    ASSERT_INT_EQ(unlink("layer.tgz"), 0);
+    cleanup_free char *pj = read_all(fs, "/app/package.json", 0, &err);
+    ASSERT_STR_EQ(pj, big);
+    cleanup_free char *pw = read_all(fs, "/etc/passwd", 0, &err);
+    ASSERT_STR_EQ(pw, "root:x:0:0::/root:/bin/sh\n");
+    cleanup_free char *head = read_all(fs, "/app/zz.txt", 3, &err);
+    ASSERT_STR_EQ(head, "ppp"); /* the head is kept */
+    ASSERT(!read_all(fs, "/app/zz.txt", 0, &err));
+    ASSERT_FAILS(-CB_EIO, err, CB_EIO, "layer.tgz");
+    for (size_t i = 0; i < N; i++)
+        free(paths[i]);
+    free(data);
+}
