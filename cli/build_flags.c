@@ -24,7 +24,7 @@ struct build_flags {
     const char *file, *target, *platform, *pull, *progress, *iidfile, *metadata, *network;
     const char *compression, *runtime, *snapshotter, *executor;
     struct cb_strv arg_files, contexts, cache_from, cache_to;
-    const char *doctor, *fixup, *shm_size;
+    const char *doctor, *fixup, *shm_size, *provenance, *sbom;
     struct cb_strv add_hosts, ulimits;
     bool no_cache, quiet, load, push, tls_verify, noop;
     long jobs;
@@ -63,6 +63,10 @@ static const struct cli_option opts[] = {
     {0, "rm", CLI_OPT_BOOL, &f.noop, NULL, NULL},
     {0, "force-rm", CLI_OPT_BOOL, &f.noop, NULL, NULL},
     {0, "compress", CLI_OPT_BOOL, &f.noop, NULL, NULL},
+    /* buildx's attestations: cbuild writes none, so turning them off (as
+     * many CI scripts do) is accepted, asking for them is refused. */
+    {0, "provenance", CLI_OPT_STRING, &f.provenance, "false", "accepted as false only"},
+    {0, "sbom", CLI_OPT_STRING, &f.sbom, "false", "accepted as false only"},
     {0, "doctor", CLI_OPT_OPTSTR, &f.doctor, "strict",
      "check the image for runtime traps (=strict: findings fail the build)"},
     {0, "fixup", CLI_OPT_STRING, &f.fixup, "LIST",
@@ -147,8 +151,21 @@ static int check_cache_flags(const char *flag, const struct cb_strv *v, struct c
     return 0;
 }
 
+/* --provenance/--sbom: only "off" values; cbuild writes no attestations. */
+static int check_attestation(const char *flag, const char *v, struct cb_err **err)
+{
+    if (!v || !strcasecmp(v, "false") || !strcmp(v, "0"))
+        return 0;
+    return cb_fail(err, CB_EUNSUPPORTED, 0,
+                   "--%s=%s: cbuild writes no attestations; only --%s=false is accepted", flag, v,
+                   flag);
+}
+
 static int check_flags(struct bld_build_opts *o, struct cb_strv *ctx, struct cb_err **err)
 {
+    if (check_attestation("provenance", f.provenance, err) < 0 ||
+        check_attestation("sbom", f.sbom, err) < 0)
+        return cb_err_rc(err);
     for (size_t i = 0; i < f.add_hosts.n; i++) {
         const char *c = strchr(f.add_hosts.v[i], ':');
         if (!c || c == f.add_hosts.v[i] || !c[1])
@@ -329,8 +346,6 @@ static const char *const unsupported[] = {
     "--security-opt",
     "--allow",
     "--attest",
-    "--sbom",
-    "--provenance",
     "--annotation",
     "--call",
     "--builder",

@@ -134,7 +134,17 @@ test_expect_success 'docker flags cbuild lacks are named as not supported; --rm 
 	test_exit_code 2 cbuild build --memory=1g ctx 2>e2 &&
 	test_grep "^error: --memory is not supported" e2 &&
 	test_exit_code 2 cbuild build --rm 2>e3 &&
-	test_grep "exactly one CONTEXT" e3
+	test_grep "exactly one CONTEXT" e3 &&
+	test_exit_code 2 cbuild build --provenance=mode=max ctx 2>e4 &&
+	test_grep "^error: --provenance=mode=max: cbuild writes no attestations; only --provenance=false is accepted$" e4 &&
+	test_exit_code 2 cbuild build --sbom=true ctx 2>e5 &&
+	test_grep "only --sbom=false is accepted" e5
+'
+
+test_expect_success ROOT,RUNTIME,BUSYBOX 'CI scripts that turn attestations off build: --provenance=false --sbom=false' '
+	mkdir -p att && printf "FROM busybox:latest\n" >att/Dockerfile &&
+	cbuild build -q --provenance=false --sbom=false -t att:1 att >/dev/null &&
+	cbuild inspect att:1 >/dev/null
 '
 
 test_expect_success ROOT,RUNTIME,BUSYBOX,PYTHON3 '--ssh: RUN --mount=type=ssh sees the agent socket' '
