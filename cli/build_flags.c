@@ -65,8 +65,8 @@ static const struct cli_option opts[] = {
     {0, "compress", CLI_OPT_BOOL, &f.noop, NULL, NULL},
     /* buildx's attestations: cbuild writes none, so turning them off (as
      * many CI scripts do) is accepted, asking for them is refused. */
-    {0, "provenance", CLI_OPT_STRING, &f.provenance, "false", "accepted as false only"},
-    {0, "sbom", CLI_OPT_STRING, &f.sbom, "false", "accepted as false only"},
+    {0, "provenance", CLI_OPT_STRING, &f.provenance, NULL, NULL},
+    {0, "sbom", CLI_OPT_STRING, &f.sbom, NULL, NULL},
     {0, "doctor", CLI_OPT_OPTSTR, &f.doctor, "strict",
      "check the image for runtime traps (=strict: findings fail the build)"},
     {0, "fixup", CLI_OPT_STRING, &f.fixup, "LIST",
