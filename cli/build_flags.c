@@ -151,8 +151,7 @@ static int check_cache_flags(const char *flag, const struct cb_strv *v, struct c
     return 0;
 }
 
-/* --provenance/--sbom: only "off" values; cbuild writes no attestations. */
-static int check_attestation(const char *flag, const char *v, struct cb_err **err)
+int cli_check_attestation(const char *flag, const char *v, struct cb_err **err)
 {
     if (!v || !strcasecmp(v, "false") || !strcmp(v, "0"))
         return 0;
@@ -163,8 +162,8 @@ static int check_attestation(const char *flag, const char *v, struct cb_err **er
 
 static int check_flags(struct bld_build_opts *o, struct cb_strv *ctx, struct cb_err **err)
 {
-    if (check_attestation("provenance", f.provenance, err) < 0 ||
-        check_attestation("sbom", f.sbom, err) < 0)
+    if (cli_check_attestation("provenance", f.provenance, err) < 0 ||
+        cli_check_attestation("sbom", f.sbom, err) < 0)
         return cb_err_rc(err);
     for (size_t i = 0; i < f.add_hosts.n; i++) {
         const char *c = strchr(f.add_hosts.v[i], ':');

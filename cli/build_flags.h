@@ -34,4 +34,9 @@ struct build_run {
 int cli_build_parse(int argc, char **argv, struct build_run *b, struct cb_err **err);
 void cli_build_release(struct build_run *b);
 
+/* buildx's --provenance/--sbom VALUE (NULL: not given): cbuild writes no
+ * attestations, so only "false" or "0" is accepted; anything else is
+ * CB_EUNSUPPORTED naming the flag. */
+int cli_check_attestation(const char *flag, const char *value, struct cb_err **err);
+
 #endif

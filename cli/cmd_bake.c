@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "build_flags.h"
 #include "cli.h"
 #include "commands.h"
 #include "options.h"
@@ -17,7 +18,7 @@
 #include "../base/banned.h"
 
 static struct cb_strv files, sets;
-static const char *progress_mode;
+static const char *progress_mode, *provenance, *sbom;
 static bool print_only, push, pull, no_cache, tls_verify = true;
 static long jobs;
 
@@ -31,6 +32,9 @@ static const struct cli_option opts[] = {
     {0, "progress", CLI_OPT_STRING, &progress_mode, "MODE", "auto, tty, plain, quiet or rawjson"},
     {'j', "jobs", CLI_OPT_INT, &jobs, "N", "targets built at once (default: cores)"},
     {0, "tls-verify", CLI_OPT_BOOL, &tls_verify, NULL, "verify registry TLS"},
+    /* accepted as false only, as for cbuild build */
+    {0, "provenance", CLI_OPT_STRING, &provenance, NULL, NULL},
+    {0, "sbom", CLI_OPT_STRING, &sbom, NULL, NULL},
     {0, NULL, CLI_OPT_END, NULL, NULL, NULL},
 };
 
@@ -136,6 +140,9 @@ int cmd_bake(int argc, char **argv, struct cli_env *env)
         return rc > 0 ? 0 : 2;
     if (progress_mode && cli_progress_mode_parse(progress_mode) < 0)
         return cli_usage_error(&usage, "invalid --progress '%s'", progress_mode);
+    if (cli_check_attestation("provenance", provenance, &err) < 0 ||
+        cli_check_attestation("sbom", sbom, &err) < 0)
+        return cli_report(err);
     bld_bake_init(&b);
     rc = load(&b, &err);
     for (size_t i = 0; rc == 0 && i < sets.n; i++)

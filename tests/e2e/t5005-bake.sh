@@ -147,6 +147,12 @@ test_expect_success ROOT,RUNTIME,BUSYBOX 'compose: build.additional_contexts fee
 	test "$(cbuild run --entrypoint cat cc/svc:1 /s)" = shared
 '
 
+test_expect_success 'bake takes --provenance=false/--sbom=false and refuses attestations by name' '
+	(cd bk && cbuild bake --provenance=false --sbom=false --print >/dev/null) &&
+	(cd bk && test_exit_code 2 cbuild bake --sbom=true --print 2>err) &&
+	test_grep "^error: --sbom=true: cbuild writes no attestations; only --sbom=false is accepted$" bk/err
+'
+
 test_expect_success 'bad bake input is a clear error' '
 	echo "{\"target\": {\"a\": {\"tags\": \"notalist\"}}}" >bad.json &&
 	test_exit_code 2 cbuild bake -f bad.json --print 2>e1 &&
