@@ -373,6 +373,17 @@ static int set_one(struct bld_bake_target *t, const char *key, const char *v, st
         return cb_strv_pushf(&t->args, "%s=%s", key + 5, v), 0;
     if (!strncmp(key, "labels.", 7))
         return cb_strv_pushf(&t->labels, "%s=%s", key + 7, v), 0;
+    if (!strncmp(key, "contexts.", 9) && key[9]) {
+        /* one context per name: the --set value replaces the file's */
+        size_t n = strlen(key + 9);
+        for (size_t i = 0; i < t->contexts.n; i++)
+            if (!strncmp(t->contexts.v[i], key + 9, n) && t->contexts.v[i][n] == '=') {
+                free(t->contexts.v[i]);
+                t->contexts.v[i] = xasprintf("%s=%s", key + 9, v);
+                return 0;
+            }
+        return cb_strv_pushf(&t->contexts, "%s=%s", key + 9, v), 0;
+    }
     if (!strcmp(key, "tags"))
         return set_list(&t->tags, v, false);
     if (!strcmp(key, "output"))
@@ -561,6 +572,8 @@ static json_t *target_json(const struct bld_bake_target *t)
     json_object_set_new(o, "dockerfile", json_string(t->dockerfile ? t->dockerfile : "Dockerfile"));
     if (t->target)
         json_object_set_new(o, "target", json_string(t->target));
+    if (t->contexts.n)
+        json_object_set_new(o, "contexts", map_json(&t->contexts));
     if (t->args.n)
         json_object_set_new(o, "args", map_json(&t->args));
     if (t->labels.n)

@@ -135,7 +135,14 @@ test_expect_success ROOT,RUNTIME,BUSYBOX 'contexts: a named directory (relative 
 	test "$(cbuild run --entrypoint cat bk:local /r)" = from-git &&
 	test "$(cbuild run --entrypoint cat bk:remote /x)" = from-dir &&
 	test "$(cbuild run --entrypoint cat bk:remote /r)" = from-git &&
-	test -z "$(ls "$CBUILD_ROOT/tmp" | grep git-context)"
+	test -z "$(ls "$CBUILD_ROOT/tmp" | grep git-context)" &&
+	mkdir -p other && echo from-set >other/x && echo set-r >other/r.txt &&
+	(cd / && "$CBUILD" bake -f "$TRASH/bc/docker-bake.json" --set "local.contexts.extra=$TRASH/other" \
+		--set "local.contexts.src=$TRASH/other" --set local.tags=bk:set local >/dev/null) &&
+	test "$(cbuild run --entrypoint cat bk:set /x)" = from-set &&
+	test "$(cbuild run --entrypoint cat bk:set /r)" = set-r &&
+	(cd / && "$CBUILD" bake -f "$TRASH/bc/docker-bake.json" --set "local.contexts.extra=$TRASH/other" \
+		--print local) | jq -e ".target.local.contexts.extra == \"$TRASH/other\"" >/dev/null
 '
 
 test_expect_success ROOT,RUNTIME,BUSYBOX 'compose: build.additional_contexts feed COPY --from' '
