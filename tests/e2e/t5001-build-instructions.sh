@@ -61,7 +61,7 @@ test_expect_success ROOT,RUNTIME,BUSYBOX 'history texts are BuildKit'\''s' '
 	cat >hctx/Dockerfile <<-\EOF &&
 	FROM busybox:latest
 	SHELL ["/bin/sh", "-xc"]
-	HEALTHCHECK --interval=1m30s --timeout=1500ms --start-period=300ms --start-interval=2500us --retries=3 CMD true
+	HEALTHCHECK --interval=1h1m --timeout=1500ms --start-period=300ms --start-interval=2500us --retries=3 CMD true
 	EXPOSE 80 443/udp 8000-8001
 	ONBUILD RUN true
 	ARG WHO=1
@@ -71,7 +71,7 @@ test_expect_success ROOT,RUNTIME,BUSYBOX 'history texts are BuildKit'\''s' '
 	cbuild inspect hist | jq -r ".[0].Config.history[].created_by" | tail -6 >got &&
 	cat >want <<-\EOF &&
 	SHELL [/bin/sh -xc]
-	HEALTHCHECK {Test:[CMD-SHELL true] Interval:1m30s Timeout:1.5s StartPeriod:300ms StartInterval:2.5ms Retries:3}
+	HEALTHCHECK {Test:[CMD-SHELL true] Interval:1h1m0s Timeout:1.5s StartPeriod:300ms StartInterval:2.5ms Retries:3}
 	EXPOSE [443/udp 80/tcp 8000/tcp 8001/tcp]
 	ARG WHO=1
 	COPY --chown=1:2 --chmod=0644 f /f # buildkit
