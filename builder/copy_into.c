@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
@@ -40,8 +41,11 @@ struct copy_ctx {
     int rootfd;
     const struct bld_copy_req *r;
     struct owner own;
-    struct hardlink *links; /* names of one inode stay one inode, as BuildKit keeps them */
-    size_t n_links, alloc_links;
+    /* names of one inode stay one inode, as BuildKit keeps them: an open
+     * addressing table by (dev, ino); a pnpm node_modules has one entry per
+     * file, so a linear search would be quadratic */
+    struct hardlink *links; /* dst NULL: an empty slot */
+    size_t n_links, cap_links;
 };
 
 static int mkdir_in_root_depth(int rootfd, const char *path, const struct owner *own, mode_t mode,
@@ -211,25 +215,51 @@ static int set_meta(struct copy_ctx *c, int parent, const char *name, const stru
 static int copy_entry(struct copy_ctx *c, const char *src, const char *rel, const char *dst,
                       struct cb_err **err);
 
+static size_t link_slot(const struct copy_ctx *c, dev_t dev, ino_t ino)
+{
+    uint64_t h = ((uint64_t)dev * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)ino * 0xff51afd7ed558ccdull);
+    size_t mask = c->cap_links - 1, i = (size_t)(h ^ (h >> 29)) & mask;
+
+    while (c->links[i].dst && (c->links[i].dev != dev || c->links[i].ino != ino))
+        i = (i + 1) & mask;
+    return i;
+}
+
+static void links_grow(struct copy_ctx *c)
+{
+    struct hardlink *old = c->links;
+    size_t old_cap = c->cap_links;
+
+    c->cap_links = old_cap ? old_cap * 2 : 256;
+    c->links = xcalloc(c->cap_links, sizeof(*c->links));
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].dst)
+            c->links[link_slot(c, old[i].dev, old[i].ino)] = old[i];
+    free(old);
+}
+
 /* 1 when st is an inode this copy wrote already: dst (parent/name) is made a
  * hardlink to it; 0 when it is new (and remembered as dst). */
 static int link_again(struct copy_ctx *c, const struct stat *st, int parent, const char *name,
                       const char *dst, struct cb_err **err)
 {
-    for (size_t i = 0; i < c->n_links; i++) {
-        if (c->links[i].dev != st->st_dev || c->links[i].ino != st->st_ino)
-            continue;
-        const char *first_name;
-        cleanup_close int first = open_parent(c, c->links[i].dst, &first_name, err);
-        if (first < 0)
-            return cb_err_rc(err);
-        if (linkat(first, first_name, parent, name, 0) < 0)
-            return cb_fail(err, CB_EIO, errno, "link '%s' to '%s'", dst, c->links[i].dst);
-        return 1;
+    size_t i;
+
+    if ((c->n_links + 1) * 2 > c->cap_links)
+        links_grow(c);
+    i = link_slot(c, st->st_dev, st->st_ino);
+    if (!c->links[i].dst) {
+        c->links[i] = (struct hardlink){st->st_dev, st->st_ino, xstrdup(dst)};
+        c->n_links++;
+        return 0;
     }
-    XGROW(c->links, c->n_links + 1, c->alloc_links);
-    c->links[c->n_links++] = (struct hardlink){st->st_dev, st->st_ino, xstrdup(dst)};
-    return 0;
+    const char *first_name;
+    cleanup_close int first = open_parent(c, c->links[i].dst, &first_name, err);
+    if (first < 0)
+        return cb_err_rc(err);
+    if (linkat(first, first_name, parent, name, 0) < 0)
+        return cb_fail(err, CB_EIO, errno, "link '%s' to '%s'", dst, c->links[i].dst);
+    return 1;
 }
 
 static int copy_dir_contents(struct copy_ctx *c, const char *src, const char *rel, const char *dst,
@@ -438,7 +468,7 @@ int bld_copy_into(int rootfd, const struct bld_copy_req *r, struct cb_err **err)
     struct copy_ctx c = {.rootfd = rootfd, .r = r};
     int rc = copy_sources(&c, r, err);
 
-    for (size_t i = 0; i < c.n_links; i++)
+    for (size_t i = 0; i < c.cap_links; i++)
         free(c.links[i].dst);
     free(c.links);
     return rc;
