@@ -47,29 +47,36 @@ static void build_env(struct cb_strv *env)
     cb_strv_push(env, "LC_ALL=C");
 }
 
-char *bld_git_redact(const char *url)
+/* Where url's password is: between *pw and *at ("u:PW@host"); false when
+ * its authority has none. */
+static bool find_password(const char *url, const char **pw, const char **at)
 {
     const char *scheme = strstr(url, "://");
     const char *start = scheme ? scheme + 3 : url;
     const char *end = start + strcspn(start, "/");
-    const char *at = memchr(start, '@', (size_t)(end - start));
-    const char *colon = at ? memchr(start, ':', (size_t)(at - start)) : NULL;
+    const char *colon;
 
-    if (!colon)
+    *at = memchr(start, '@', (size_t)(end - start));
+    colon = *at ? memchr(start, ':', (size_t)(*at - start)) : NULL;
+    *pw = colon ? colon + 1 : NULL;
+    return colon != NULL;
+}
+
+char *bld_git_redact(const char *url)
+{
+    const char *pw, *at;
+
+    if (!find_password(url, &pw, &at))
         return xstrdup(url);
-    return xasprintf("%.*sxxxxx%s", (int)(colon + 1 - url), url, at);
+    return xasprintf("%.*sxxxxx%s", (int)(pw - url), url, at);
 }
 
 /* The password of url's user info, or NULL; allocated. */
 static char *password_of(const char *url)
 {
-    const char *scheme = strstr(url, "://");
-    const char *start = scheme ? scheme + 3 : url;
-    const char *end = start + strcspn(start, "/");
-    const char *at = memchr(start, '@', (size_t)(end - start));
-    const char *colon = at ? memchr(start, ':', (size_t)(at - start)) : NULL;
+    const char *pw, *at;
 
-    return colon && at > colon + 1 ? xstrndup(colon + 1, (size_t)(at - colon - 1)) : NULL;
+    return find_password(url, &pw, &at) && at > pw ? xstrndup(pw, (size_t)(at - pw)) : NULL;
 }
 
 /* Replace url's password in an error message (git may quote the URL). */
