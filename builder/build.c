@@ -225,12 +225,8 @@ static const struct cb_strv *base_env(void *userdata, size_t i)
         if (strcasecmp(st->base_expanded, "scratch") && x->needed[i] &&
             bld_base_resolve(s, i, x->err ? NULL : &x->err) == 0)
             cb_strv_copy(&x->env, &s->runs[i].base.config.config.env);
-        /* BuildKit: PATH is always set (scratch has it too); see start_stage */
-        bool has_path = false;
-        for (size_t k = 0; k < x->env.n && !has_path; k++)
-            has_path = !strncmp(x->env.v[k], "PATH=", 5);
-        if (!has_path)
-            cb_strv_push(&x->env, "PATH=" OCI_DEFAULT_PATH);
+        /* as start_stage gives the stage (scratch too) */
+        oci_env_default_path(&x->env, s->platform.os);
     }
     /* the env this stage ends with, for stages built on it */
     cb_strv_copy(&s->runs[i].final_env, &x->env);

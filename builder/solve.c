@@ -165,19 +165,14 @@ static int start_stage(struct bld_stage_ctx *c, struct cb_err **err)
         st->img.architecture = xstrdup(s->platform.architecture);
         if (s->platform.variant)
             st->img.variant = xstrdup(s->platform.variant);
-        cb_strv_push(&st->img.config.env, "PATH=" OCI_DEFAULT_PATH);
+        oci_env_default_path(&st->img.config.env, st->img.os);
         return 0;
     }
     if (bld_base_resolve(s, c->idx, err) < 0)
         return cb_err_rc(err);
     if (bld_state_from_base(st, &s->runs[c->idx].base, err) < 0)
         return cb_err_rc(err);
-    /* BuildKit: PATH is always set, in the steps' environment and the image */
-    for (size_t i = 0; i < st->img.config.env.n; i++)
-        if (!strncmp(st->img.config.env.v[i], "PATH=", 5))
-            return 0;
-    if (strcmp(st->img.os ? st->img.os : "linux", "windows"))
-        cb_strv_push(&st->img.config.env, "PATH=" OCI_DEFAULT_PATH);
+    oci_env_default_path(&st->img.config.env, st->img.os);
     return 0;
 }
 

@@ -22,6 +22,10 @@
 /* The PATH a Linux image gets when its config sets none (BuildKit's and
  * containerd's default). */
 #define OCI_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* Append "PATH=" OCI_DEFAULT_PATH to env ("K=V" list) when it sets no PATH
+ * and os (NULL: linux) is not windows: BuildKit makes sure every stage has
+ * one, in its steps and its image. */
+void oci_env_default_path(struct cb_strv *env, const char *os);
 
 #define OCI_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define OCI_MT_INDEX "application/vnd.oci.image.index.v1+json"

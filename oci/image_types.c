@@ -429,6 +429,15 @@ void oci_index_remove(struct oci_index *x, size_t i)
 
 /* ---------------------------------------------------------------- image config */
 
+void oci_env_default_path(struct cb_strv *env, const char *os)
+{
+    for (size_t i = 0; i < env->n; i++)
+        if (!strncmp(env->v[i], "PATH=", 5))
+            return;
+    if (!os || strcmp(os, "windows"))
+        cb_strv_push(env, "PATH=" OCI_DEFAULT_PATH);
+}
+
 void oci_image_init(struct oci_image *img)
 {
     memset(img, 0, sizeof(*img));

@@ -100,8 +100,7 @@ static void build_env(struct step *s)
         cb_strv_push(&s->env, *e);
     for (size_t i = 0; i < s->plan.env.n; i++)
         cb_strv_push(&s->env, s->plan.env.v[i]);
-    if (!has_env(&s->env, "PATH"))
-        cb_strv_push(&s->env, "PATH=" OCI_DEFAULT_PATH);
+    oci_env_default_path(&s->env, NULL);
     if (!has_env(&s->env, "HOME"))
         cb_strv_pushf(&s->env, "HOME=%s", s->user.home);
 }
