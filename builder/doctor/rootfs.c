@@ -141,8 +141,10 @@ struct bld_rootfs *bld_rootfs_open_image(struct oci_store *s, const struct oci_d
                        img->n_diff_ids),
                NULL;
     op.fs = rootfs_new(n);
-    /* each blob is one decompression on one thread: two at a time */
-    if (cb_parallel(n, 2, open_layer, &op, err) < 0) {
+    /* each blob is one decompression on one thread: one per core, at most
+     * four (each index may keep 32 MiB) */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cb_parallel(n, cores < 1 ? 1 : cores > 4 ? 4 : (int)cores, open_layer, &op, err) < 0) {
         bld_rootfs_free(op.fs);
         return NULL;
     }

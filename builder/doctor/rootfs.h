@@ -55,8 +55,8 @@ struct bld_rootfs *bld_rootfs_open_blobs(const char *const *blobs, size_t n, str
 #define BLD_ROOTFS_UNPACK 1u
 /* A view over an image of the store, its layers[0..n) with img's diff_ids
  * (a manifest's, or a build state's).  A layer already in the store's layer
- * cache is read there; any other is read from its blob into memory, two
- * blobs at a time, and the store is not written. */
+ * cache is read there; any other is read from its blob into memory, one
+ * blob per core (at most four at a time), and the store is not written. */
 struct bld_rootfs *bld_rootfs_open_image(struct oci_store *s, const struct oci_descriptor *layers,
                                          size_t n, const struct oci_image *img, unsigned flags,
                                          struct cb_err **err);
